@@ -1,0 +1,83 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Lstm.Kernels;
+
+namespace Lstm.Cli.Commands;
+
+/// <summary><c>lstm bench ...</c>: throughput measurements, medians after warm-up.</summary>
+internal static class BenchCommand
+{
+    public static Command Create() => new("bench", "Measure throughput (median of repeated runs after warm-up).")
+    {
+        CreateGemm(),
+    };
+
+    private static Command CreateGemm()
+    {
+        var m = new Option<int>("--m") { Description = "Rows of op(A) and C.", Required = true };
+        var n = new Option<int>("--n") { Description = "Columns of op(B) and C.", Required = true };
+        var k = new Option<int>("--k") { Description = "Columns of op(A), rows of op(B).", Required = true };
+        var transA = new Option<bool>("--trans-a") { Description = "Use Aᵀ (A stored k×m)." };
+        var transB = new Option<bool>("--trans-b") { Description = "Use Bᵀ (B stored n×k)." };
+        var threads = new Option<int>("--threads") { Description = "Threads (default: processor count).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var path = new Option<GemmPath>("--path") { Description = "Micro-kernel path.", DefaultValueFactory = _ => GemmPath.Auto };
+        var seconds = new Option<double>("--seconds") { Description = "Measuring time.", DefaultValueFactory = _ => 1.0 };
+        var command = new Command("gemm", "C = op(A)·op(B) in GFLOP/s (2·m·n·k / median time).")
+        {
+            m, n, k, transA, transB, threads, path, seconds,
+        };
+        command.SetAction(r =>
+        {
+            var result = RunGemm(r.GetValue(m), r.GetValue(n), r.GetValue(k), r.GetValue(transA), r.GetValue(transB),
+                new GemmOptions(r.GetValue(threads), r.GetValue(path)), r.GetValue(seconds));
+            Console.WriteLine(result);
+            return 0;
+        });
+        return command;
+    }
+
+    private static string RunGemm(int m, int n, int k, bool transA, bool transB, GemmOptions options, double seconds)
+    {
+        var random = new Random(1);
+        var a = RandomArray(random, m * k);
+        var b = RandomArray(random, k * n);
+        var c = new float[m * n];
+        var opA = transA ? Transpose.Yes : Transpose.No;
+        var opB = transB ? Transpose.Yes : Transpose.No;
+        int lda = transA ? m : k, ldb = transB ? k : n;
+        void Once() => Gemm.MatMul(a, lda, opA, b, ldb, opB, m, n, k, c, n, options);
+
+        double median = Median(Once, seconds);
+        double gflops = 2.0 * m * n * k / median / 1e9;
+        string path = options.Path == GemmPath.Auto ? Gemm.BestPath.ToString() : options.Path.ToString();
+        return $"gemm m={m} n={n} k={k} trans-a={transA} trans-b={transB} threads={options.Threads} path={path}: " +
+               $"{median * 1e6:F1} µs  {gflops:F1} GFLOP/s";
+    }
+
+    /// <summary>Median seconds of <paramref name="action"/> over about <paramref name="seconds"/> of repeats, after warm-up.</summary>
+    internal static double Median(Action action, double seconds)
+    {
+        var watch = Stopwatch.StartNew();
+        while (watch.Elapsed.TotalSeconds < Math.Min(0.3, seconds / 3) || watch.ElapsedTicks == 0)
+            action();
+
+        var times = new List<double>();
+        watch.Restart();
+        while (times.Count < 5 || (watch.Elapsed.TotalSeconds < seconds && times.Count < 100_000))
+        {
+            long start = Stopwatch.GetTimestamp();
+            action();
+            times.Add(Stopwatch.GetElapsedTime(start).TotalSeconds);
+        }
+        times.Sort();
+        return times[times.Count / 2];
+    }
+
+    private static float[] RandomArray(Random random, int length)
+    {
+        var array = new float[length];
+        for (int i = 0; i < array.Length; i++)
+            array[i] = random.NextSingle();
+        return array;
+    }
+}
