@@ -8,8 +8,9 @@ namespace Lstm.Kernels;
 /// </summary>
 internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IMicroKernel
 {
-    // KC×NR micro-panels of B stream from L2 while an MC×KC block of A (216 KB) stays in the 1 MB L2.
-    private const int KC = 384, MC = 144, NC = 4080;
+    // A KC×NC block of B (720 KB) stays in the 1 MB L2 while one MR×KC micro-panel of A (14 KB) stays in L1
+    // and sweeps across it; the MC×KC block of A streams from L3. MC = lcm(1..9), a multiple of any tile height.
+    private const int KC = 384, MC = 2520, NC = 480;
 
     // Below this many rows B is read in place: packing it would cost as much as the product itself.
     private const int PackBMinRows = 64;
@@ -38,7 +39,7 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IMicroK
             return new GemmJob(g, packB, splitRows: false, chunkSize: g.N, chunkCount: 1);
 
         bool splitRows = packB && g.M > g.N;
-        int extent = splitRows ? g.M : g.N, granule = splitRows ? TKernel.MR : TKernel.NR;
+        int extent = splitRows ? g.M : g.N, granule = splitRows ? TileRows(g.M) : TKernel.NR;
         // Each extra chunk of a packed product packs its share of the other operand again: keep them large.
         int chunks = Math.Clamp(extent / (packB ? 1024 : 192), threads, 4 * threads);
         chunks = Math.Min(chunks, (int)(flops / ChunkMinFlops));
@@ -59,63 +60,64 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IMicroK
             Blocked(g, job.PackB, 0, g.M, start, end, scratch);
     }
 
+    /// <summary>
+    /// The tile height: rows spread evenly over the fewest tiles of at most MR (20 rows → 7, 7, 6 rather than 9, 9, 2),
+    /// so small products waste no FMAs on padding.
+    /// </summary>
+    private static int TileRows(int m)
+    {
+        int tiles = (m + TKernel.MR - 1) / TKernel.MR;
+        return (m + tiles - 1) / tiles;
+    }
+
     private static void Blocked(in GemmProduct g, bool packB, int i0, int i1, int j0, int j1, GemmScratch scratch)
     {
-        int mr = TKernel.MR, nr = TKernel.NR;
-        float* tile = scratch.Tile(mr * nr);
-        for (int jc = j0; jc < j1; jc += NC)
+        int mr = TileRows(g.M), nr = TKernel.NR;
+        float* tile = scratch.Tile(TKernel.MR * nr);
+        for (int ic = i0; ic < i1; ic += MC)
         {
-            int nb = Math.Min(NC, j1 - jc);
+            int mb = Math.Min(MC, i1 - ic);
             for (int pc = 0; pc < g.K; pc += KC)
             {
                 int kb = Math.Min(KC, g.K - pc);
                 bool add = g.Accumulate || pc > 0;
-                float* packedB = null;
-                if (packB)
+                float* packedA = scratch.PackedA(kb * RoundUp(mb, mr));
+                GemmPacking.PackA(g, ic, mb, pc, kb, mr, packedA);
+                for (int jc = j0; jc < j1; jc += NC)
                 {
-                    packedB = scratch.PackedB(kb * RoundUp(nb, nr));
-                    GemmPacking.PackB(g, pc, kb, jc, nb, nr, packedB);
-                }
-
-                for (int ic = i0; ic < i1; ic += MC)
-                {
-                    int mb = Math.Min(MC, i1 - ic);
-                    float* packedA = scratch.PackedA(kb * RoundUp(mb, mr));
-                    GemmPacking.PackA(g, ic, mb, pc, kb, mr, packedA);
-                    for (int jr = 0; jr < nb; jr += nr)
+                    int nb = Math.Min(NC, j1 - jc);
+                    float* packedB = null, edge = null;
+                    int edgeStart = nb / nr * nr;
+                    if (packB)
                     {
-                        int cols = Math.Min(nr, nb - jr);
-                        float* b;
-                        nint ldb = nr;
-                        if (packB)
-                        {
-                            b = packedB + (nint)jr * kb;
-                        }
-                        else if (cols == nr)
-                        {
-                            b = g.B + (nint)pc * g.Ldb + jc + jr;
-                            ldb = g.Ldb;
-                        }
-                        else
-                        {
-                            // The last, narrower panel: zero-padded to NR so the same kernel reads it.
-                            b = scratch.Edge(kb * nr);
-                            GemmPacking.PackB(g, pc, kb, jc + jr, cols, nr, b);
-                        }
+                        packedB = scratch.PackedB(kb * RoundUp(nb, nr));
+                        GemmPacking.PackB(g, pc, kb, jc, nb, nr, packedB);
+                    }
+                    else if (edgeStart < nb)
+                    {
+                        // The last, narrower panel: zero-padded to NR so the same kernel reads it.
+                        edge = scratch.Edge(kb * nr);
+                        GemmPacking.PackB(g, pc, kb, jc + edgeStart, nb - edgeStart, nr, edge);
+                    }
 
-                        for (int ir = 0; ir < mb; ir += mr)
+                    for (int ir = 0; ir < mb; ir += mr)
+                    {
+                        int rows = Math.Min(mr, mb - ir);
+                        float* a = packedA + (nint)ir * kb;
+                        float* cRow = g.C + (nint)(ic + ir) * g.Ldc + jc;
+                        for (int jr = 0; jr < nb; jr += nr)
                         {
-                            int rows = Math.Min(mr, mb - ir);
-                            float* a = packedA + (nint)ir * kb;
-                            float* c = g.C + (nint)(ic + ir) * g.Ldc + jc + jr;
-                            if (rows == mr && cols == nr)
+                            int cols = Math.Min(nr, nb - jr);
+                            float* b = packB ? packedB + (nint)jr * kb : cols == nr ? g.B + (nint)pc * g.Ldb + jc + jr : edge;
+                            nint ldb = packB || cols < nr ? nr : g.Ldb;
+                            if (cols == nr)
                             {
-                                TKernel.Run(kb, a, b, ldb, c, g.Ldc, add);
+                                TKernel.Run(rows, kb, a, mr, b, ldb, cRow + jr, g.Ldc, add);
                             }
                             else
                             {
-                                TKernel.Run(kb, a, b, ldb, tile, nr, add: false);
-                                MergeTile(tile, nr, rows, cols, c, g.Ldc, add);
+                                TKernel.Run(rows, kb, a, mr, b, ldb, tile, nr, add: false);
+                                MergeTile(tile, nr, rows, cols, cRow + jr, g.Ldc, add);
                             }
                         }
                     }
