@@ -9,8 +9,8 @@ namespace Lstm.Kernels;
 internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IMicroKernel
 {
     // A KC×NC block of B (720 KB) stays in the 1 MB L2 while one MR×KC micro-panel of A (14 KB) stays in L1
-    // and sweeps across it; the MC×KC block of A streams from L3. MC = lcm(1..9), a multiple of any tile height.
-    private const int KC = 384, MC = 2520, NC = 480;
+    // and sweeps across it; the MC×KC block of A streams from L3.
+    private const int KC = 384, MC = 2048, NC = 480;
 
     // Below this many rows B is read in place: packing it would cost as much as the product itself.
     private const int PackBMinRows = 64;
@@ -72,11 +72,11 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IMicroK
 
     private static void Blocked(in GemmProduct g, bool packB, int i0, int i1, int j0, int j1, GemmScratch scratch)
     {
-        int mr = TileRows(g.M), nr = TKernel.NR;
+        int mr = TileRows(g.M), nr = TKernel.NR, mc = MC / mr * mr;
         float* tile = scratch.Tile(TKernel.MR * nr);
-        for (int ic = i0; ic < i1; ic += MC)
+        for (int ic = i0; ic < i1; ic += mc)
         {
-            int mb = Math.Min(MC, i1 - ic);
+            int mb = Math.Min(mc, i1 - ic);
             for (int pc = 0; pc < g.K; pc += KC)
             {
                 int kb = Math.Min(KC, g.K - pc);

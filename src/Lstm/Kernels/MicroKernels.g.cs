@@ -54,11 +54,116 @@ internal readonly unsafe struct MicroKernel9x48 : IMicroKernel
     private static void Run9(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
     {
         Vector512<float> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default, c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default, c40 = default, c41 = default, c42 = default, c50 = default, c51 = default, c52 = default, c60 = default, c61 = default, c62 = default, c70 = default, c71 = default, c72 = default, c80 = default, c81 = default, c82 = default;
-        for (int p = 0; p < kc; p++)
+        // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
+        int p = 0;
+        for (; p + 1 < kc; p += 2)
+        {
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(b + PrefetchRows * ldb + 0);
+                    Sse.Prefetch0(b + PrefetchRows * ldb + 16);
+                    Sse.Prefetch0(b + PrefetchRows * ldb + 32);
+                }
+
+                var b0 = Vector512.Load(b + 0);
+                var b1 = Vector512.Load(b + 16);
+                var b2 = Vector512.Load(b + 32);
+                var a0 = Vector512.Create(a[0]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+                c02 = Vector512.FusedMultiplyAdd(a0, b2, c02);
+                var a1 = Vector512.Create(a[1]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+                c12 = Vector512.FusedMultiplyAdd(a1, b2, c12);
+                var a2 = Vector512.Create(a[2]);
+                c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+                c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+                c22 = Vector512.FusedMultiplyAdd(a2, b2, c22);
+                var a3 = Vector512.Create(a[3]);
+                c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+                c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
+                c32 = Vector512.FusedMultiplyAdd(a3, b2, c32);
+                var a4 = Vector512.Create(a[4]);
+                c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
+                c41 = Vector512.FusedMultiplyAdd(a4, b1, c41);
+                c42 = Vector512.FusedMultiplyAdd(a4, b2, c42);
+                var a5 = Vector512.Create(a[5]);
+                c50 = Vector512.FusedMultiplyAdd(a5, b0, c50);
+                c51 = Vector512.FusedMultiplyAdd(a5, b1, c51);
+                c52 = Vector512.FusedMultiplyAdd(a5, b2, c52);
+                var a6 = Vector512.Create(a[6]);
+                c60 = Vector512.FusedMultiplyAdd(a6, b0, c60);
+                c61 = Vector512.FusedMultiplyAdd(a6, b1, c61);
+                c62 = Vector512.FusedMultiplyAdd(a6, b2, c62);
+                var a7 = Vector512.Create(a[7]);
+                c70 = Vector512.FusedMultiplyAdd(a7, b0, c70);
+                c71 = Vector512.FusedMultiplyAdd(a7, b1, c71);
+                c72 = Vector512.FusedMultiplyAdd(a7, b2, c72);
+                var a8 = Vector512.Create(a[8]);
+                c80 = Vector512.FusedMultiplyAdd(a8, b0, c80);
+                c81 = Vector512.FusedMultiplyAdd(a8, b1, c81);
+                c82 = Vector512.FusedMultiplyAdd(a8, b2, c82);
+            }
+
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 0);
+                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 16);
+                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 32);
+                }
+
+                var b0 = Vector512.Load(b + ldb + 0);
+                var b1 = Vector512.Load(b + ldb + 16);
+                var b2 = Vector512.Load(b + ldb + 32);
+                var a0 = Vector512.Create(a[0 + lda]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+                c02 = Vector512.FusedMultiplyAdd(a0, b2, c02);
+                var a1 = Vector512.Create(a[1 + lda]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+                c12 = Vector512.FusedMultiplyAdd(a1, b2, c12);
+                var a2 = Vector512.Create(a[2 + lda]);
+                c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+                c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+                c22 = Vector512.FusedMultiplyAdd(a2, b2, c22);
+                var a3 = Vector512.Create(a[3 + lda]);
+                c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+                c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
+                c32 = Vector512.FusedMultiplyAdd(a3, b2, c32);
+                var a4 = Vector512.Create(a[4 + lda]);
+                c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
+                c41 = Vector512.FusedMultiplyAdd(a4, b1, c41);
+                c42 = Vector512.FusedMultiplyAdd(a4, b2, c42);
+                var a5 = Vector512.Create(a[5 + lda]);
+                c50 = Vector512.FusedMultiplyAdd(a5, b0, c50);
+                c51 = Vector512.FusedMultiplyAdd(a5, b1, c51);
+                c52 = Vector512.FusedMultiplyAdd(a5, b2, c52);
+                var a6 = Vector512.Create(a[6 + lda]);
+                c60 = Vector512.FusedMultiplyAdd(a6, b0, c60);
+                c61 = Vector512.FusedMultiplyAdd(a6, b1, c61);
+                c62 = Vector512.FusedMultiplyAdd(a6, b2, c62);
+                var a7 = Vector512.Create(a[7 + lda]);
+                c70 = Vector512.FusedMultiplyAdd(a7, b0, c70);
+                c71 = Vector512.FusedMultiplyAdd(a7, b1, c71);
+                c72 = Vector512.FusedMultiplyAdd(a7, b2, c72);
+                var a8 = Vector512.Create(a[8 + lda]);
+                c80 = Vector512.FusedMultiplyAdd(a8, b0, c80);
+                c81 = Vector512.FusedMultiplyAdd(a8, b1, c81);
+                c82 = Vector512.FusedMultiplyAdd(a8, b2, c82);
+            }
+
+            a += 2 * lda;
+            b += 2 * ldb;
+        }
+
+        if (p < kc)
         {
             if (Sse.IsSupported)
             {
-                // B rows may be read in place, ldb apart: fetch ahead of the hardware prefetcher.
                 Sse.Prefetch0(b + PrefetchRows * ldb + 0);
                 Sse.Prefetch0(b + PrefetchRows * ldb + 16);
                 Sse.Prefetch0(b + PrefetchRows * ldb + 32);
@@ -103,8 +208,6 @@ internal readonly unsafe struct MicroKernel9x48 : IMicroKernel
             c80 = Vector512.FusedMultiplyAdd(a8, b0, c80);
             c81 = Vector512.FusedMultiplyAdd(a8, b1, c81);
             c82 = Vector512.FusedMultiplyAdd(a8, b2, c82);
-            a += lda;
-            b += ldb;
         }
 
         if (add)
@@ -173,11 +276,108 @@ internal readonly unsafe struct MicroKernel9x48 : IMicroKernel
     private static void Run8(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
     {
         Vector512<float> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default, c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default, c40 = default, c41 = default, c42 = default, c50 = default, c51 = default, c52 = default, c60 = default, c61 = default, c62 = default, c70 = default, c71 = default, c72 = default;
-        for (int p = 0; p < kc; p++)
+        // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
+        int p = 0;
+        for (; p + 1 < kc; p += 2)
+        {
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(b + PrefetchRows * ldb + 0);
+                    Sse.Prefetch0(b + PrefetchRows * ldb + 16);
+                    Sse.Prefetch0(b + PrefetchRows * ldb + 32);
+                }
+
+                var b0 = Vector512.Load(b + 0);
+                var b1 = Vector512.Load(b + 16);
+                var b2 = Vector512.Load(b + 32);
+                var a0 = Vector512.Create(a[0]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+                c02 = Vector512.FusedMultiplyAdd(a0, b2, c02);
+                var a1 = Vector512.Create(a[1]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+                c12 = Vector512.FusedMultiplyAdd(a1, b2, c12);
+                var a2 = Vector512.Create(a[2]);
+                c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+                c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+                c22 = Vector512.FusedMultiplyAdd(a2, b2, c22);
+                var a3 = Vector512.Create(a[3]);
+                c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+                c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
+                c32 = Vector512.FusedMultiplyAdd(a3, b2, c32);
+                var a4 = Vector512.Create(a[4]);
+                c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
+                c41 = Vector512.FusedMultiplyAdd(a4, b1, c41);
+                c42 = Vector512.FusedMultiplyAdd(a4, b2, c42);
+                var a5 = Vector512.Create(a[5]);
+                c50 = Vector512.FusedMultiplyAdd(a5, b0, c50);
+                c51 = Vector512.FusedMultiplyAdd(a5, b1, c51);
+                c52 = Vector512.FusedMultiplyAdd(a5, b2, c52);
+                var a6 = Vector512.Create(a[6]);
+                c60 = Vector512.FusedMultiplyAdd(a6, b0, c60);
+                c61 = Vector512.FusedMultiplyAdd(a6, b1, c61);
+                c62 = Vector512.FusedMultiplyAdd(a6, b2, c62);
+                var a7 = Vector512.Create(a[7]);
+                c70 = Vector512.FusedMultiplyAdd(a7, b0, c70);
+                c71 = Vector512.FusedMultiplyAdd(a7, b1, c71);
+                c72 = Vector512.FusedMultiplyAdd(a7, b2, c72);
+            }
+
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 0);
+                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 16);
+                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 32);
+                }
+
+                var b0 = Vector512.Load(b + ldb + 0);
+                var b1 = Vector512.Load(b + ldb + 16);
+                var b2 = Vector512.Load(b + ldb + 32);
+                var a0 = Vector512.Create(a[0 + lda]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+                c02 = Vector512.FusedMultiplyAdd(a0, b2, c02);
+                var a1 = Vector512.Create(a[1 + lda]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+                c12 = Vector512.FusedMultiplyAdd(a1, b2, c12);
+                var a2 = Vector512.Create(a[2 + lda]);
+                c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+                c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+                c22 = Vector512.FusedMultiplyAdd(a2, b2, c22);
+                var a3 = Vector512.Create(a[3 + lda]);
+                c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+                c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
+                c32 = Vector512.FusedMultiplyAdd(a3, b2, c32);
+                var a4 = Vector512.Create(a[4 + lda]);
+                c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
+                c41 = Vector512.FusedMultiplyAdd(a4, b1, c41);
+                c42 = Vector512.FusedMultiplyAdd(a4, b2, c42);
+                var a5 = Vector512.Create(a[5 + lda]);
+                c50 = Vector512.FusedMultiplyAdd(a5, b0, c50);
+                c51 = Vector512.FusedMultiplyAdd(a5, b1, c51);
+                c52 = Vector512.FusedMultiplyAdd(a5, b2, c52);
+                var a6 = Vector512.Create(a[6 + lda]);
+                c60 = Vector512.FusedMultiplyAdd(a6, b0, c60);
+                c61 = Vector512.FusedMultiplyAdd(a6, b1, c61);
+                c62 = Vector512.FusedMultiplyAdd(a6, b2, c62);
+                var a7 = Vector512.Create(a[7 + lda]);
+                c70 = Vector512.FusedMultiplyAdd(a7, b0, c70);
+                c71 = Vector512.FusedMultiplyAdd(a7, b1, c71);
+                c72 = Vector512.FusedMultiplyAdd(a7, b2, c72);
+            }
+
+            a += 2 * lda;
+            b += 2 * ldb;
+        }
+
+        if (p < kc)
         {
             if (Sse.IsSupported)
             {
-                // B rows may be read in place, ldb apart: fetch ahead of the hardware prefetcher.
                 Sse.Prefetch0(b + PrefetchRows * ldb + 0);
                 Sse.Prefetch0(b + PrefetchRows * ldb + 16);
                 Sse.Prefetch0(b + PrefetchRows * ldb + 32);
@@ -218,8 +418,6 @@ internal readonly unsafe struct MicroKernel9x48 : IMicroKernel
             c70 = Vector512.FusedMultiplyAdd(a7, b0, c70);
             c71 = Vector512.FusedMultiplyAdd(a7, b1, c71);
             c72 = Vector512.FusedMultiplyAdd(a7, b2, c72);
-            a += lda;
-            b += ldb;
         }
 
         if (add)
@@ -282,11 +480,100 @@ internal readonly unsafe struct MicroKernel9x48 : IMicroKernel
     private static void Run7(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
     {
         Vector512<float> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default, c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default, c40 = default, c41 = default, c42 = default, c50 = default, c51 = default, c52 = default, c60 = default, c61 = default, c62 = default;
-        for (int p = 0; p < kc; p++)
+        // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
+        int p = 0;
+        for (; p + 1 < kc; p += 2)
+        {
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(b + PrefetchRows * ldb + 0);
+                    Sse.Prefetch0(b + PrefetchRows * ldb + 16);
+                    Sse.Prefetch0(b + PrefetchRows * ldb + 32);
+                }
+
+                var b0 = Vector512.Load(b + 0);
+                var b1 = Vector512.Load(b + 16);
+                var b2 = Vector512.Load(b + 32);
+                var a0 = Vector512.Create(a[0]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+                c02 = Vector512.FusedMultiplyAdd(a0, b2, c02);
+                var a1 = Vector512.Create(a[1]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+                c12 = Vector512.FusedMultiplyAdd(a1, b2, c12);
+                var a2 = Vector512.Create(a[2]);
+                c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+                c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+                c22 = Vector512.FusedMultiplyAdd(a2, b2, c22);
+                var a3 = Vector512.Create(a[3]);
+                c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+                c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
+                c32 = Vector512.FusedMultiplyAdd(a3, b2, c32);
+                var a4 = Vector512.Create(a[4]);
+                c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
+                c41 = Vector512.FusedMultiplyAdd(a4, b1, c41);
+                c42 = Vector512.FusedMultiplyAdd(a4, b2, c42);
+                var a5 = Vector512.Create(a[5]);
+                c50 = Vector512.FusedMultiplyAdd(a5, b0, c50);
+                c51 = Vector512.FusedMultiplyAdd(a5, b1, c51);
+                c52 = Vector512.FusedMultiplyAdd(a5, b2, c52);
+                var a6 = Vector512.Create(a[6]);
+                c60 = Vector512.FusedMultiplyAdd(a6, b0, c60);
+                c61 = Vector512.FusedMultiplyAdd(a6, b1, c61);
+                c62 = Vector512.FusedMultiplyAdd(a6, b2, c62);
+            }
+
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 0);
+                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 16);
+                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 32);
+                }
+
+                var b0 = Vector512.Load(b + ldb + 0);
+                var b1 = Vector512.Load(b + ldb + 16);
+                var b2 = Vector512.Load(b + ldb + 32);
+                var a0 = Vector512.Create(a[0 + lda]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+                c02 = Vector512.FusedMultiplyAdd(a0, b2, c02);
+                var a1 = Vector512.Create(a[1 + lda]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+                c12 = Vector512.FusedMultiplyAdd(a1, b2, c12);
+                var a2 = Vector512.Create(a[2 + lda]);
+                c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+                c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+                c22 = Vector512.FusedMultiplyAdd(a2, b2, c22);
+                var a3 = Vector512.Create(a[3 + lda]);
+                c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+                c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
+                c32 = Vector512.FusedMultiplyAdd(a3, b2, c32);
+                var a4 = Vector512.Create(a[4 + lda]);
+                c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
+                c41 = Vector512.FusedMultiplyAdd(a4, b1, c41);
+                c42 = Vector512.FusedMultiplyAdd(a4, b2, c42);
+                var a5 = Vector512.Create(a[5 + lda]);
+                c50 = Vector512.FusedMultiplyAdd(a5, b0, c50);
+                c51 = Vector512.FusedMultiplyAdd(a5, b1, c51);
+                c52 = Vector512.FusedMultiplyAdd(a5, b2, c52);
+                var a6 = Vector512.Create(a[6 + lda]);
+                c60 = Vector512.FusedMultiplyAdd(a6, b0, c60);
+                c61 = Vector512.FusedMultiplyAdd(a6, b1, c61);
+                c62 = Vector512.FusedMultiplyAdd(a6, b2, c62);
+            }
+
+            a += 2 * lda;
+            b += 2 * ldb;
+        }
+
+        if (p < kc)
         {
             if (Sse.IsSupported)
             {
-                // B rows may be read in place, ldb apart: fetch ahead of the hardware prefetcher.
                 Sse.Prefetch0(b + PrefetchRows * ldb + 0);
                 Sse.Prefetch0(b + PrefetchRows * ldb + 16);
                 Sse.Prefetch0(b + PrefetchRows * ldb + 32);
@@ -323,8 +610,6 @@ internal readonly unsafe struct MicroKernel9x48 : IMicroKernel
             c60 = Vector512.FusedMultiplyAdd(a6, b0, c60);
             c61 = Vector512.FusedMultiplyAdd(a6, b1, c61);
             c62 = Vector512.FusedMultiplyAdd(a6, b2, c62);
-            a += lda;
-            b += ldb;
         }
 
         if (add)
@@ -381,11 +666,92 @@ internal readonly unsafe struct MicroKernel9x48 : IMicroKernel
     private static void Run6(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
     {
         Vector512<float> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default, c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default, c40 = default, c41 = default, c42 = default, c50 = default, c51 = default, c52 = default;
-        for (int p = 0; p < kc; p++)
+        // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
+        int p = 0;
+        for (; p + 1 < kc; p += 2)
+        {
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(b + PrefetchRows * ldb + 0);
+                    Sse.Prefetch0(b + PrefetchRows * ldb + 16);
+                    Sse.Prefetch0(b + PrefetchRows * ldb + 32);
+                }
+
+                var b0 = Vector512.Load(b + 0);
+                var b1 = Vector512.Load(b + 16);
+                var b2 = Vector512.Load(b + 32);
+                var a0 = Vector512.Create(a[0]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+                c02 = Vector512.FusedMultiplyAdd(a0, b2, c02);
+                var a1 = Vector512.Create(a[1]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+                c12 = Vector512.FusedMultiplyAdd(a1, b2, c12);
+                var a2 = Vector512.Create(a[2]);
+                c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+                c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+                c22 = Vector512.FusedMultiplyAdd(a2, b2, c22);
+                var a3 = Vector512.Create(a[3]);
+                c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+                c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
+                c32 = Vector512.FusedMultiplyAdd(a3, b2, c32);
+                var a4 = Vector512.Create(a[4]);
+                c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
+                c41 = Vector512.FusedMultiplyAdd(a4, b1, c41);
+                c42 = Vector512.FusedMultiplyAdd(a4, b2, c42);
+                var a5 = Vector512.Create(a[5]);
+                c50 = Vector512.FusedMultiplyAdd(a5, b0, c50);
+                c51 = Vector512.FusedMultiplyAdd(a5, b1, c51);
+                c52 = Vector512.FusedMultiplyAdd(a5, b2, c52);
+            }
+
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 0);
+                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 16);
+                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 32);
+                }
+
+                var b0 = Vector512.Load(b + ldb + 0);
+                var b1 = Vector512.Load(b + ldb + 16);
+                var b2 = Vector512.Load(b + ldb + 32);
+                var a0 = Vector512.Create(a[0 + lda]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+                c02 = Vector512.FusedMultiplyAdd(a0, b2, c02);
+                var a1 = Vector512.Create(a[1 + lda]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+                c12 = Vector512.FusedMultiplyAdd(a1, b2, c12);
+                var a2 = Vector512.Create(a[2 + lda]);
+                c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+                c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+                c22 = Vector512.FusedMultiplyAdd(a2, b2, c22);
+                var a3 = Vector512.Create(a[3 + lda]);
+                c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+                c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
+                c32 = Vector512.FusedMultiplyAdd(a3, b2, c32);
+                var a4 = Vector512.Create(a[4 + lda]);
+                c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
+                c41 = Vector512.FusedMultiplyAdd(a4, b1, c41);
+                c42 = Vector512.FusedMultiplyAdd(a4, b2, c42);
+                var a5 = Vector512.Create(a[5 + lda]);
+                c50 = Vector512.FusedMultiplyAdd(a5, b0, c50);
+                c51 = Vector512.FusedMultiplyAdd(a5, b1, c51);
+                c52 = Vector512.FusedMultiplyAdd(a5, b2, c52);
+            }
+
+            a += 2 * lda;
+            b += 2 * ldb;
+        }
+
+        if (p < kc)
         {
             if (Sse.IsSupported)
             {
-                // B rows may be read in place, ldb apart: fetch ahead of the hardware prefetcher.
                 Sse.Prefetch0(b + PrefetchRows * ldb + 0);
                 Sse.Prefetch0(b + PrefetchRows * ldb + 16);
                 Sse.Prefetch0(b + PrefetchRows * ldb + 32);
@@ -418,8 +784,6 @@ internal readonly unsafe struct MicroKernel9x48 : IMicroKernel
             c50 = Vector512.FusedMultiplyAdd(a5, b0, c50);
             c51 = Vector512.FusedMultiplyAdd(a5, b1, c51);
             c52 = Vector512.FusedMultiplyAdd(a5, b2, c52);
-            a += lda;
-            b += ldb;
         }
 
         if (add)
@@ -470,11 +834,84 @@ internal readonly unsafe struct MicroKernel9x48 : IMicroKernel
     private static void Run5(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
     {
         Vector512<float> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default, c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default, c40 = default, c41 = default, c42 = default;
-        for (int p = 0; p < kc; p++)
+        // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
+        int p = 0;
+        for (; p + 1 < kc; p += 2)
+        {
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(b + PrefetchRows * ldb + 0);
+                    Sse.Prefetch0(b + PrefetchRows * ldb + 16);
+                    Sse.Prefetch0(b + PrefetchRows * ldb + 32);
+                }
+
+                var b0 = Vector512.Load(b + 0);
+                var b1 = Vector512.Load(b + 16);
+                var b2 = Vector512.Load(b + 32);
+                var a0 = Vector512.Create(a[0]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+                c02 = Vector512.FusedMultiplyAdd(a0, b2, c02);
+                var a1 = Vector512.Create(a[1]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+                c12 = Vector512.FusedMultiplyAdd(a1, b2, c12);
+                var a2 = Vector512.Create(a[2]);
+                c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+                c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+                c22 = Vector512.FusedMultiplyAdd(a2, b2, c22);
+                var a3 = Vector512.Create(a[3]);
+                c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+                c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
+                c32 = Vector512.FusedMultiplyAdd(a3, b2, c32);
+                var a4 = Vector512.Create(a[4]);
+                c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
+                c41 = Vector512.FusedMultiplyAdd(a4, b1, c41);
+                c42 = Vector512.FusedMultiplyAdd(a4, b2, c42);
+            }
+
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 0);
+                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 16);
+                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 32);
+                }
+
+                var b0 = Vector512.Load(b + ldb + 0);
+                var b1 = Vector512.Load(b + ldb + 16);
+                var b2 = Vector512.Load(b + ldb + 32);
+                var a0 = Vector512.Create(a[0 + lda]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+                c02 = Vector512.FusedMultiplyAdd(a0, b2, c02);
+                var a1 = Vector512.Create(a[1 + lda]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+                c12 = Vector512.FusedMultiplyAdd(a1, b2, c12);
+                var a2 = Vector512.Create(a[2 + lda]);
+                c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+                c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+                c22 = Vector512.FusedMultiplyAdd(a2, b2, c22);
+                var a3 = Vector512.Create(a[3 + lda]);
+                c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+                c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
+                c32 = Vector512.FusedMultiplyAdd(a3, b2, c32);
+                var a4 = Vector512.Create(a[4 + lda]);
+                c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
+                c41 = Vector512.FusedMultiplyAdd(a4, b1, c41);
+                c42 = Vector512.FusedMultiplyAdd(a4, b2, c42);
+            }
+
+            a += 2 * lda;
+            b += 2 * ldb;
+        }
+
+        if (p < kc)
         {
             if (Sse.IsSupported)
             {
-                // B rows may be read in place, ldb apart: fetch ahead of the hardware prefetcher.
                 Sse.Prefetch0(b + PrefetchRows * ldb + 0);
                 Sse.Prefetch0(b + PrefetchRows * ldb + 16);
                 Sse.Prefetch0(b + PrefetchRows * ldb + 32);
@@ -503,8 +940,6 @@ internal readonly unsafe struct MicroKernel9x48 : IMicroKernel
             c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
             c41 = Vector512.FusedMultiplyAdd(a4, b1, c41);
             c42 = Vector512.FusedMultiplyAdd(a4, b2, c42);
-            a += lda;
-            b += ldb;
         }
 
         if (add)
@@ -549,11 +984,76 @@ internal readonly unsafe struct MicroKernel9x48 : IMicroKernel
     private static void Run4(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
     {
         Vector512<float> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default, c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default;
-        for (int p = 0; p < kc; p++)
+        // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
+        int p = 0;
+        for (; p + 1 < kc; p += 2)
+        {
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(b + PrefetchRows * ldb + 0);
+                    Sse.Prefetch0(b + PrefetchRows * ldb + 16);
+                    Sse.Prefetch0(b + PrefetchRows * ldb + 32);
+                }
+
+                var b0 = Vector512.Load(b + 0);
+                var b1 = Vector512.Load(b + 16);
+                var b2 = Vector512.Load(b + 32);
+                var a0 = Vector512.Create(a[0]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+                c02 = Vector512.FusedMultiplyAdd(a0, b2, c02);
+                var a1 = Vector512.Create(a[1]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+                c12 = Vector512.FusedMultiplyAdd(a1, b2, c12);
+                var a2 = Vector512.Create(a[2]);
+                c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+                c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+                c22 = Vector512.FusedMultiplyAdd(a2, b2, c22);
+                var a3 = Vector512.Create(a[3]);
+                c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+                c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
+                c32 = Vector512.FusedMultiplyAdd(a3, b2, c32);
+            }
+
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 0);
+                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 16);
+                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 32);
+                }
+
+                var b0 = Vector512.Load(b + ldb + 0);
+                var b1 = Vector512.Load(b + ldb + 16);
+                var b2 = Vector512.Load(b + ldb + 32);
+                var a0 = Vector512.Create(a[0 + lda]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+                c02 = Vector512.FusedMultiplyAdd(a0, b2, c02);
+                var a1 = Vector512.Create(a[1 + lda]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+                c12 = Vector512.FusedMultiplyAdd(a1, b2, c12);
+                var a2 = Vector512.Create(a[2 + lda]);
+                c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+                c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+                c22 = Vector512.FusedMultiplyAdd(a2, b2, c22);
+                var a3 = Vector512.Create(a[3 + lda]);
+                c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+                c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
+                c32 = Vector512.FusedMultiplyAdd(a3, b2, c32);
+            }
+
+            a += 2 * lda;
+            b += 2 * ldb;
+        }
+
+        if (p < kc)
         {
             if (Sse.IsSupported)
             {
-                // B rows may be read in place, ldb apart: fetch ahead of the hardware prefetcher.
                 Sse.Prefetch0(b + PrefetchRows * ldb + 0);
                 Sse.Prefetch0(b + PrefetchRows * ldb + 16);
                 Sse.Prefetch0(b + PrefetchRows * ldb + 32);
@@ -578,8 +1078,6 @@ internal readonly unsafe struct MicroKernel9x48 : IMicroKernel
             c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
             c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
             c32 = Vector512.FusedMultiplyAdd(a3, b2, c32);
-            a += lda;
-            b += ldb;
         }
 
         if (add)
@@ -618,11 +1116,68 @@ internal readonly unsafe struct MicroKernel9x48 : IMicroKernel
     private static void Run3(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
     {
         Vector512<float> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default, c20 = default, c21 = default, c22 = default;
-        for (int p = 0; p < kc; p++)
+        // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
+        int p = 0;
+        for (; p + 1 < kc; p += 2)
+        {
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(b + PrefetchRows * ldb + 0);
+                    Sse.Prefetch0(b + PrefetchRows * ldb + 16);
+                    Sse.Prefetch0(b + PrefetchRows * ldb + 32);
+                }
+
+                var b0 = Vector512.Load(b + 0);
+                var b1 = Vector512.Load(b + 16);
+                var b2 = Vector512.Load(b + 32);
+                var a0 = Vector512.Create(a[0]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+                c02 = Vector512.FusedMultiplyAdd(a0, b2, c02);
+                var a1 = Vector512.Create(a[1]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+                c12 = Vector512.FusedMultiplyAdd(a1, b2, c12);
+                var a2 = Vector512.Create(a[2]);
+                c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+                c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+                c22 = Vector512.FusedMultiplyAdd(a2, b2, c22);
+            }
+
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 0);
+                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 16);
+                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 32);
+                }
+
+                var b0 = Vector512.Load(b + ldb + 0);
+                var b1 = Vector512.Load(b + ldb + 16);
+                var b2 = Vector512.Load(b + ldb + 32);
+                var a0 = Vector512.Create(a[0 + lda]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+                c02 = Vector512.FusedMultiplyAdd(a0, b2, c02);
+                var a1 = Vector512.Create(a[1 + lda]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+                c12 = Vector512.FusedMultiplyAdd(a1, b2, c12);
+                var a2 = Vector512.Create(a[2 + lda]);
+                c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+                c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+                c22 = Vector512.FusedMultiplyAdd(a2, b2, c22);
+            }
+
+            a += 2 * lda;
+            b += 2 * ldb;
+        }
+
+        if (p < kc)
         {
             if (Sse.IsSupported)
             {
-                // B rows may be read in place, ldb apart: fetch ahead of the hardware prefetcher.
                 Sse.Prefetch0(b + PrefetchRows * ldb + 0);
                 Sse.Prefetch0(b + PrefetchRows * ldb + 16);
                 Sse.Prefetch0(b + PrefetchRows * ldb + 32);
@@ -643,8 +1198,6 @@ internal readonly unsafe struct MicroKernel9x48 : IMicroKernel
             c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
             c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
             c22 = Vector512.FusedMultiplyAdd(a2, b2, c22);
-            a += lda;
-            b += ldb;
         }
 
         if (add)
@@ -677,11 +1230,60 @@ internal readonly unsafe struct MicroKernel9x48 : IMicroKernel
     private static void Run2(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
     {
         Vector512<float> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default;
-        for (int p = 0; p < kc; p++)
+        // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
+        int p = 0;
+        for (; p + 1 < kc; p += 2)
+        {
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(b + PrefetchRows * ldb + 0);
+                    Sse.Prefetch0(b + PrefetchRows * ldb + 16);
+                    Sse.Prefetch0(b + PrefetchRows * ldb + 32);
+                }
+
+                var b0 = Vector512.Load(b + 0);
+                var b1 = Vector512.Load(b + 16);
+                var b2 = Vector512.Load(b + 32);
+                var a0 = Vector512.Create(a[0]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+                c02 = Vector512.FusedMultiplyAdd(a0, b2, c02);
+                var a1 = Vector512.Create(a[1]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+                c12 = Vector512.FusedMultiplyAdd(a1, b2, c12);
+            }
+
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 0);
+                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 16);
+                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 32);
+                }
+
+                var b0 = Vector512.Load(b + ldb + 0);
+                var b1 = Vector512.Load(b + ldb + 16);
+                var b2 = Vector512.Load(b + ldb + 32);
+                var a0 = Vector512.Create(a[0 + lda]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+                c02 = Vector512.FusedMultiplyAdd(a0, b2, c02);
+                var a1 = Vector512.Create(a[1 + lda]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+                c12 = Vector512.FusedMultiplyAdd(a1, b2, c12);
+            }
+
+            a += 2 * lda;
+            b += 2 * ldb;
+        }
+
+        if (p < kc)
         {
             if (Sse.IsSupported)
             {
-                // B rows may be read in place, ldb apart: fetch ahead of the hardware prefetcher.
                 Sse.Prefetch0(b + PrefetchRows * ldb + 0);
                 Sse.Prefetch0(b + PrefetchRows * ldb + 16);
                 Sse.Prefetch0(b + PrefetchRows * ldb + 32);
@@ -698,8 +1300,6 @@ internal readonly unsafe struct MicroKernel9x48 : IMicroKernel
             c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
             c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
             c12 = Vector512.FusedMultiplyAdd(a1, b2, c12);
-            a += lda;
-            b += ldb;
         }
 
         if (add)
@@ -726,11 +1326,52 @@ internal readonly unsafe struct MicroKernel9x48 : IMicroKernel
     private static void Run1(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
     {
         Vector512<float> c00 = default, c01 = default, c02 = default;
-        for (int p = 0; p < kc; p++)
+        // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
+        int p = 0;
+        for (; p + 1 < kc; p += 2)
+        {
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(b + PrefetchRows * ldb + 0);
+                    Sse.Prefetch0(b + PrefetchRows * ldb + 16);
+                    Sse.Prefetch0(b + PrefetchRows * ldb + 32);
+                }
+
+                var b0 = Vector512.Load(b + 0);
+                var b1 = Vector512.Load(b + 16);
+                var b2 = Vector512.Load(b + 32);
+                var a0 = Vector512.Create(a[0]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+                c02 = Vector512.FusedMultiplyAdd(a0, b2, c02);
+            }
+
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 0);
+                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 16);
+                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 32);
+                }
+
+                var b0 = Vector512.Load(b + ldb + 0);
+                var b1 = Vector512.Load(b + ldb + 16);
+                var b2 = Vector512.Load(b + ldb + 32);
+                var a0 = Vector512.Create(a[0 + lda]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+                c02 = Vector512.FusedMultiplyAdd(a0, b2, c02);
+            }
+
+            a += 2 * lda;
+            b += 2 * ldb;
+        }
+
+        if (p < kc)
         {
             if (Sse.IsSupported)
             {
-                // B rows may be read in place, ldb apart: fetch ahead of the hardware prefetcher.
                 Sse.Prefetch0(b + PrefetchRows * ldb + 0);
                 Sse.Prefetch0(b + PrefetchRows * ldb + 16);
                 Sse.Prefetch0(b + PrefetchRows * ldb + 32);
@@ -743,8 +1384,6 @@ internal readonly unsafe struct MicroKernel9x48 : IMicroKernel
             c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
             c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
             c02 = Vector512.FusedMultiplyAdd(a0, b2, c02);
-            a += lda;
-            b += ldb;
         }
 
         if (add)
@@ -789,11 +1428,74 @@ internal readonly unsafe struct MicroKernel6x16 : IMicroKernel
     private static void Run6(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-        for (int p = 0; p < kc; p++)
+        // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
+        int p = 0;
+        for (; p + 1 < kc; p += 2)
+        {
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(b + PrefetchRows * ldb + 0);
+                }
+
+                var b0 = Vector256.Load(b + 0);
+                var b1 = Vector256.Load(b + 8);
+                var a0 = Vector256.Create(a[0]);
+                c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector256.FusedMultiplyAdd(a0, b1, c01);
+                var a1 = Vector256.Create(a[1]);
+                c10 = Vector256.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector256.FusedMultiplyAdd(a1, b1, c11);
+                var a2 = Vector256.Create(a[2]);
+                c20 = Vector256.FusedMultiplyAdd(a2, b0, c20);
+                c21 = Vector256.FusedMultiplyAdd(a2, b1, c21);
+                var a3 = Vector256.Create(a[3]);
+                c30 = Vector256.FusedMultiplyAdd(a3, b0, c30);
+                c31 = Vector256.FusedMultiplyAdd(a3, b1, c31);
+                var a4 = Vector256.Create(a[4]);
+                c40 = Vector256.FusedMultiplyAdd(a4, b0, c40);
+                c41 = Vector256.FusedMultiplyAdd(a4, b1, c41);
+                var a5 = Vector256.Create(a[5]);
+                c50 = Vector256.FusedMultiplyAdd(a5, b0, c50);
+                c51 = Vector256.FusedMultiplyAdd(a5, b1, c51);
+            }
+
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 0);
+                }
+
+                var b0 = Vector256.Load(b + ldb + 0);
+                var b1 = Vector256.Load(b + ldb + 8);
+                var a0 = Vector256.Create(a[0 + lda]);
+                c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector256.FusedMultiplyAdd(a0, b1, c01);
+                var a1 = Vector256.Create(a[1 + lda]);
+                c10 = Vector256.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector256.FusedMultiplyAdd(a1, b1, c11);
+                var a2 = Vector256.Create(a[2 + lda]);
+                c20 = Vector256.FusedMultiplyAdd(a2, b0, c20);
+                c21 = Vector256.FusedMultiplyAdd(a2, b1, c21);
+                var a3 = Vector256.Create(a[3 + lda]);
+                c30 = Vector256.FusedMultiplyAdd(a3, b0, c30);
+                c31 = Vector256.FusedMultiplyAdd(a3, b1, c31);
+                var a4 = Vector256.Create(a[4 + lda]);
+                c40 = Vector256.FusedMultiplyAdd(a4, b0, c40);
+                c41 = Vector256.FusedMultiplyAdd(a4, b1, c41);
+                var a5 = Vector256.Create(a[5 + lda]);
+                c50 = Vector256.FusedMultiplyAdd(a5, b0, c50);
+                c51 = Vector256.FusedMultiplyAdd(a5, b1, c51);
+            }
+
+            a += 2 * lda;
+            b += 2 * ldb;
+        }
+
+        if (p < kc)
         {
             if (Sse.IsSupported)
             {
-                // B rows may be read in place, ldb apart: fetch ahead of the hardware prefetcher.
                 Sse.Prefetch0(b + PrefetchRows * ldb + 0);
             }
 
@@ -817,8 +1519,6 @@ internal readonly unsafe struct MicroKernel6x16 : IMicroKernel
             var a5 = Vector256.Create(a[5]);
             c50 = Vector256.FusedMultiplyAdd(a5, b0, c50);
             c51 = Vector256.FusedMultiplyAdd(a5, b1, c51);
-            a += lda;
-            b += ldb;
         }
 
         if (add)
@@ -857,11 +1557,68 @@ internal readonly unsafe struct MicroKernel6x16 : IMicroKernel
     private static void Run5(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default, c40 = default, c41 = default;
-        for (int p = 0; p < kc; p++)
+        // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
+        int p = 0;
+        for (; p + 1 < kc; p += 2)
+        {
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(b + PrefetchRows * ldb + 0);
+                }
+
+                var b0 = Vector256.Load(b + 0);
+                var b1 = Vector256.Load(b + 8);
+                var a0 = Vector256.Create(a[0]);
+                c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector256.FusedMultiplyAdd(a0, b1, c01);
+                var a1 = Vector256.Create(a[1]);
+                c10 = Vector256.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector256.FusedMultiplyAdd(a1, b1, c11);
+                var a2 = Vector256.Create(a[2]);
+                c20 = Vector256.FusedMultiplyAdd(a2, b0, c20);
+                c21 = Vector256.FusedMultiplyAdd(a2, b1, c21);
+                var a3 = Vector256.Create(a[3]);
+                c30 = Vector256.FusedMultiplyAdd(a3, b0, c30);
+                c31 = Vector256.FusedMultiplyAdd(a3, b1, c31);
+                var a4 = Vector256.Create(a[4]);
+                c40 = Vector256.FusedMultiplyAdd(a4, b0, c40);
+                c41 = Vector256.FusedMultiplyAdd(a4, b1, c41);
+            }
+
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 0);
+                }
+
+                var b0 = Vector256.Load(b + ldb + 0);
+                var b1 = Vector256.Load(b + ldb + 8);
+                var a0 = Vector256.Create(a[0 + lda]);
+                c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector256.FusedMultiplyAdd(a0, b1, c01);
+                var a1 = Vector256.Create(a[1 + lda]);
+                c10 = Vector256.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector256.FusedMultiplyAdd(a1, b1, c11);
+                var a2 = Vector256.Create(a[2 + lda]);
+                c20 = Vector256.FusedMultiplyAdd(a2, b0, c20);
+                c21 = Vector256.FusedMultiplyAdd(a2, b1, c21);
+                var a3 = Vector256.Create(a[3 + lda]);
+                c30 = Vector256.FusedMultiplyAdd(a3, b0, c30);
+                c31 = Vector256.FusedMultiplyAdd(a3, b1, c31);
+                var a4 = Vector256.Create(a[4 + lda]);
+                c40 = Vector256.FusedMultiplyAdd(a4, b0, c40);
+                c41 = Vector256.FusedMultiplyAdd(a4, b1, c41);
+            }
+
+            a += 2 * lda;
+            b += 2 * ldb;
+        }
+
+        if (p < kc)
         {
             if (Sse.IsSupported)
             {
-                // B rows may be read in place, ldb apart: fetch ahead of the hardware prefetcher.
                 Sse.Prefetch0(b + PrefetchRows * ldb + 0);
             }
 
@@ -882,8 +1639,6 @@ internal readonly unsafe struct MicroKernel6x16 : IMicroKernel
             var a4 = Vector256.Create(a[4]);
             c40 = Vector256.FusedMultiplyAdd(a4, b0, c40);
             c41 = Vector256.FusedMultiplyAdd(a4, b1, c41);
-            a += lda;
-            b += ldb;
         }
 
         if (add)
@@ -918,11 +1673,62 @@ internal readonly unsafe struct MicroKernel6x16 : IMicroKernel
     private static void Run4(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
-        for (int p = 0; p < kc; p++)
+        // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
+        int p = 0;
+        for (; p + 1 < kc; p += 2)
+        {
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(b + PrefetchRows * ldb + 0);
+                }
+
+                var b0 = Vector256.Load(b + 0);
+                var b1 = Vector256.Load(b + 8);
+                var a0 = Vector256.Create(a[0]);
+                c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector256.FusedMultiplyAdd(a0, b1, c01);
+                var a1 = Vector256.Create(a[1]);
+                c10 = Vector256.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector256.FusedMultiplyAdd(a1, b1, c11);
+                var a2 = Vector256.Create(a[2]);
+                c20 = Vector256.FusedMultiplyAdd(a2, b0, c20);
+                c21 = Vector256.FusedMultiplyAdd(a2, b1, c21);
+                var a3 = Vector256.Create(a[3]);
+                c30 = Vector256.FusedMultiplyAdd(a3, b0, c30);
+                c31 = Vector256.FusedMultiplyAdd(a3, b1, c31);
+            }
+
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 0);
+                }
+
+                var b0 = Vector256.Load(b + ldb + 0);
+                var b1 = Vector256.Load(b + ldb + 8);
+                var a0 = Vector256.Create(a[0 + lda]);
+                c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector256.FusedMultiplyAdd(a0, b1, c01);
+                var a1 = Vector256.Create(a[1 + lda]);
+                c10 = Vector256.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector256.FusedMultiplyAdd(a1, b1, c11);
+                var a2 = Vector256.Create(a[2 + lda]);
+                c20 = Vector256.FusedMultiplyAdd(a2, b0, c20);
+                c21 = Vector256.FusedMultiplyAdd(a2, b1, c21);
+                var a3 = Vector256.Create(a[3 + lda]);
+                c30 = Vector256.FusedMultiplyAdd(a3, b0, c30);
+                c31 = Vector256.FusedMultiplyAdd(a3, b1, c31);
+            }
+
+            a += 2 * lda;
+            b += 2 * ldb;
+        }
+
+        if (p < kc)
         {
             if (Sse.IsSupported)
             {
-                // B rows may be read in place, ldb apart: fetch ahead of the hardware prefetcher.
                 Sse.Prefetch0(b + PrefetchRows * ldb + 0);
             }
 
@@ -940,8 +1746,6 @@ internal readonly unsafe struct MicroKernel6x16 : IMicroKernel
             var a3 = Vector256.Create(a[3]);
             c30 = Vector256.FusedMultiplyAdd(a3, b0, c30);
             c31 = Vector256.FusedMultiplyAdd(a3, b1, c31);
-            a += lda;
-            b += ldb;
         }
 
         if (add)
@@ -972,11 +1776,56 @@ internal readonly unsafe struct MicroKernel6x16 : IMicroKernel
     private static void Run3(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
-        for (int p = 0; p < kc; p++)
+        // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
+        int p = 0;
+        for (; p + 1 < kc; p += 2)
+        {
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(b + PrefetchRows * ldb + 0);
+                }
+
+                var b0 = Vector256.Load(b + 0);
+                var b1 = Vector256.Load(b + 8);
+                var a0 = Vector256.Create(a[0]);
+                c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector256.FusedMultiplyAdd(a0, b1, c01);
+                var a1 = Vector256.Create(a[1]);
+                c10 = Vector256.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector256.FusedMultiplyAdd(a1, b1, c11);
+                var a2 = Vector256.Create(a[2]);
+                c20 = Vector256.FusedMultiplyAdd(a2, b0, c20);
+                c21 = Vector256.FusedMultiplyAdd(a2, b1, c21);
+            }
+
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 0);
+                }
+
+                var b0 = Vector256.Load(b + ldb + 0);
+                var b1 = Vector256.Load(b + ldb + 8);
+                var a0 = Vector256.Create(a[0 + lda]);
+                c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector256.FusedMultiplyAdd(a0, b1, c01);
+                var a1 = Vector256.Create(a[1 + lda]);
+                c10 = Vector256.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector256.FusedMultiplyAdd(a1, b1, c11);
+                var a2 = Vector256.Create(a[2 + lda]);
+                c20 = Vector256.FusedMultiplyAdd(a2, b0, c20);
+                c21 = Vector256.FusedMultiplyAdd(a2, b1, c21);
+            }
+
+            a += 2 * lda;
+            b += 2 * ldb;
+        }
+
+        if (p < kc)
         {
             if (Sse.IsSupported)
             {
-                // B rows may be read in place, ldb apart: fetch ahead of the hardware prefetcher.
                 Sse.Prefetch0(b + PrefetchRows * ldb + 0);
             }
 
@@ -991,8 +1840,6 @@ internal readonly unsafe struct MicroKernel6x16 : IMicroKernel
             var a2 = Vector256.Create(a[2]);
             c20 = Vector256.FusedMultiplyAdd(a2, b0, c20);
             c21 = Vector256.FusedMultiplyAdd(a2, b1, c21);
-            a += lda;
-            b += ldb;
         }
 
         if (add)
@@ -1019,11 +1866,50 @@ internal readonly unsafe struct MicroKernel6x16 : IMicroKernel
     private static void Run2(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
-        for (int p = 0; p < kc; p++)
+        // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
+        int p = 0;
+        for (; p + 1 < kc; p += 2)
+        {
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(b + PrefetchRows * ldb + 0);
+                }
+
+                var b0 = Vector256.Load(b + 0);
+                var b1 = Vector256.Load(b + 8);
+                var a0 = Vector256.Create(a[0]);
+                c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector256.FusedMultiplyAdd(a0, b1, c01);
+                var a1 = Vector256.Create(a[1]);
+                c10 = Vector256.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector256.FusedMultiplyAdd(a1, b1, c11);
+            }
+
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 0);
+                }
+
+                var b0 = Vector256.Load(b + ldb + 0);
+                var b1 = Vector256.Load(b + ldb + 8);
+                var a0 = Vector256.Create(a[0 + lda]);
+                c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector256.FusedMultiplyAdd(a0, b1, c01);
+                var a1 = Vector256.Create(a[1 + lda]);
+                c10 = Vector256.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector256.FusedMultiplyAdd(a1, b1, c11);
+            }
+
+            a += 2 * lda;
+            b += 2 * ldb;
+        }
+
+        if (p < kc)
         {
             if (Sse.IsSupported)
             {
-                // B rows may be read in place, ldb apart: fetch ahead of the hardware prefetcher.
                 Sse.Prefetch0(b + PrefetchRows * ldb + 0);
             }
 
@@ -1035,8 +1921,6 @@ internal readonly unsafe struct MicroKernel6x16 : IMicroKernel
             var a1 = Vector256.Create(a[1]);
             c10 = Vector256.FusedMultiplyAdd(a1, b0, c10);
             c11 = Vector256.FusedMultiplyAdd(a1, b1, c11);
-            a += lda;
-            b += ldb;
         }
 
         if (add)
@@ -1059,11 +1943,44 @@ internal readonly unsafe struct MicroKernel6x16 : IMicroKernel
     private static void Run1(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
     {
         Vector256<float> c00 = default, c01 = default;
-        for (int p = 0; p < kc; p++)
+        // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
+        int p = 0;
+        for (; p + 1 < kc; p += 2)
+        {
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(b + PrefetchRows * ldb + 0);
+                }
+
+                var b0 = Vector256.Load(b + 0);
+                var b1 = Vector256.Load(b + 8);
+                var a0 = Vector256.Create(a[0]);
+                c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector256.FusedMultiplyAdd(a0, b1, c01);
+            }
+
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 0);
+                }
+
+                var b0 = Vector256.Load(b + ldb + 0);
+                var b1 = Vector256.Load(b + ldb + 8);
+                var a0 = Vector256.Create(a[0 + lda]);
+                c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector256.FusedMultiplyAdd(a0, b1, c01);
+            }
+
+            a += 2 * lda;
+            b += 2 * ldb;
+        }
+
+        if (p < kc)
         {
             if (Sse.IsSupported)
             {
-                // B rows may be read in place, ldb apart: fetch ahead of the hardware prefetcher.
                 Sse.Prefetch0(b + PrefetchRows * ldb + 0);
             }
 
@@ -1072,8 +1989,6 @@ internal readonly unsafe struct MicroKernel6x16 : IMicroKernel
             var a0 = Vector256.Create(a[0]);
             c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
             c01 = Vector256.FusedMultiplyAdd(a0, b1, c01);
-            a += lda;
-            b += ldb;
         }
 
         if (add)
@@ -1112,7 +2027,49 @@ internal readonly unsafe struct MicroKernel4x8 : IMicroKernel
     private static void Run4(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
     {
         Vector128<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
-        for (int p = 0; p < kc; p++)
+        // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
+        int p = 0;
+        for (; p + 1 < kc; p += 2)
+        {
+            {
+                var b0 = Vector128.Load(b + 0);
+                var b1 = Vector128.Load(b + 4);
+                var a0 = Vector128.Create(a[0]);
+                c00 = Vector128.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector128.FusedMultiplyAdd(a0, b1, c01);
+                var a1 = Vector128.Create(a[1]);
+                c10 = Vector128.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector128.FusedMultiplyAdd(a1, b1, c11);
+                var a2 = Vector128.Create(a[2]);
+                c20 = Vector128.FusedMultiplyAdd(a2, b0, c20);
+                c21 = Vector128.FusedMultiplyAdd(a2, b1, c21);
+                var a3 = Vector128.Create(a[3]);
+                c30 = Vector128.FusedMultiplyAdd(a3, b0, c30);
+                c31 = Vector128.FusedMultiplyAdd(a3, b1, c31);
+            }
+
+            {
+                var b0 = Vector128.Load(b + ldb + 0);
+                var b1 = Vector128.Load(b + ldb + 4);
+                var a0 = Vector128.Create(a[0 + lda]);
+                c00 = Vector128.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector128.FusedMultiplyAdd(a0, b1, c01);
+                var a1 = Vector128.Create(a[1 + lda]);
+                c10 = Vector128.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector128.FusedMultiplyAdd(a1, b1, c11);
+                var a2 = Vector128.Create(a[2 + lda]);
+                c20 = Vector128.FusedMultiplyAdd(a2, b0, c20);
+                c21 = Vector128.FusedMultiplyAdd(a2, b1, c21);
+                var a3 = Vector128.Create(a[3 + lda]);
+                c30 = Vector128.FusedMultiplyAdd(a3, b0, c30);
+                c31 = Vector128.FusedMultiplyAdd(a3, b1, c31);
+            }
+
+            a += 2 * lda;
+            b += 2 * ldb;
+        }
+
+        if (p < kc)
         {
             var b0 = Vector128.Load(b + 0);
             var b1 = Vector128.Load(b + 4);
@@ -1128,8 +2085,6 @@ internal readonly unsafe struct MicroKernel4x8 : IMicroKernel
             var a3 = Vector128.Create(a[3]);
             c30 = Vector128.FusedMultiplyAdd(a3, b0, c30);
             c31 = Vector128.FusedMultiplyAdd(a3, b1, c31);
-            a += lda;
-            b += ldb;
         }
 
         if (add)
@@ -1160,7 +2115,43 @@ internal readonly unsafe struct MicroKernel4x8 : IMicroKernel
     private static void Run3(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
     {
         Vector128<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
-        for (int p = 0; p < kc; p++)
+        // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
+        int p = 0;
+        for (; p + 1 < kc; p += 2)
+        {
+            {
+                var b0 = Vector128.Load(b + 0);
+                var b1 = Vector128.Load(b + 4);
+                var a0 = Vector128.Create(a[0]);
+                c00 = Vector128.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector128.FusedMultiplyAdd(a0, b1, c01);
+                var a1 = Vector128.Create(a[1]);
+                c10 = Vector128.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector128.FusedMultiplyAdd(a1, b1, c11);
+                var a2 = Vector128.Create(a[2]);
+                c20 = Vector128.FusedMultiplyAdd(a2, b0, c20);
+                c21 = Vector128.FusedMultiplyAdd(a2, b1, c21);
+            }
+
+            {
+                var b0 = Vector128.Load(b + ldb + 0);
+                var b1 = Vector128.Load(b + ldb + 4);
+                var a0 = Vector128.Create(a[0 + lda]);
+                c00 = Vector128.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector128.FusedMultiplyAdd(a0, b1, c01);
+                var a1 = Vector128.Create(a[1 + lda]);
+                c10 = Vector128.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector128.FusedMultiplyAdd(a1, b1, c11);
+                var a2 = Vector128.Create(a[2 + lda]);
+                c20 = Vector128.FusedMultiplyAdd(a2, b0, c20);
+                c21 = Vector128.FusedMultiplyAdd(a2, b1, c21);
+            }
+
+            a += 2 * lda;
+            b += 2 * ldb;
+        }
+
+        if (p < kc)
         {
             var b0 = Vector128.Load(b + 0);
             var b1 = Vector128.Load(b + 4);
@@ -1173,8 +2164,6 @@ internal readonly unsafe struct MicroKernel4x8 : IMicroKernel
             var a2 = Vector128.Create(a[2]);
             c20 = Vector128.FusedMultiplyAdd(a2, b0, c20);
             c21 = Vector128.FusedMultiplyAdd(a2, b1, c21);
-            a += lda;
-            b += ldb;
         }
 
         if (add)
@@ -1201,7 +2190,37 @@ internal readonly unsafe struct MicroKernel4x8 : IMicroKernel
     private static void Run2(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
     {
         Vector128<float> c00 = default, c01 = default, c10 = default, c11 = default;
-        for (int p = 0; p < kc; p++)
+        // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
+        int p = 0;
+        for (; p + 1 < kc; p += 2)
+        {
+            {
+                var b0 = Vector128.Load(b + 0);
+                var b1 = Vector128.Load(b + 4);
+                var a0 = Vector128.Create(a[0]);
+                c00 = Vector128.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector128.FusedMultiplyAdd(a0, b1, c01);
+                var a1 = Vector128.Create(a[1]);
+                c10 = Vector128.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector128.FusedMultiplyAdd(a1, b1, c11);
+            }
+
+            {
+                var b0 = Vector128.Load(b + ldb + 0);
+                var b1 = Vector128.Load(b + ldb + 4);
+                var a0 = Vector128.Create(a[0 + lda]);
+                c00 = Vector128.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector128.FusedMultiplyAdd(a0, b1, c01);
+                var a1 = Vector128.Create(a[1 + lda]);
+                c10 = Vector128.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector128.FusedMultiplyAdd(a1, b1, c11);
+            }
+
+            a += 2 * lda;
+            b += 2 * ldb;
+        }
+
+        if (p < kc)
         {
             var b0 = Vector128.Load(b + 0);
             var b1 = Vector128.Load(b + 4);
@@ -1211,8 +2230,6 @@ internal readonly unsafe struct MicroKernel4x8 : IMicroKernel
             var a1 = Vector128.Create(a[1]);
             c10 = Vector128.FusedMultiplyAdd(a1, b0, c10);
             c11 = Vector128.FusedMultiplyAdd(a1, b1, c11);
-            a += lda;
-            b += ldb;
         }
 
         if (add)
@@ -1235,15 +2252,37 @@ internal readonly unsafe struct MicroKernel4x8 : IMicroKernel
     private static void Run1(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
     {
         Vector128<float> c00 = default, c01 = default;
-        for (int p = 0; p < kc; p++)
+        // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
+        int p = 0;
+        for (; p + 1 < kc; p += 2)
+        {
+            {
+                var b0 = Vector128.Load(b + 0);
+                var b1 = Vector128.Load(b + 4);
+                var a0 = Vector128.Create(a[0]);
+                c00 = Vector128.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector128.FusedMultiplyAdd(a0, b1, c01);
+            }
+
+            {
+                var b0 = Vector128.Load(b + ldb + 0);
+                var b1 = Vector128.Load(b + ldb + 4);
+                var a0 = Vector128.Create(a[0 + lda]);
+                c00 = Vector128.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector128.FusedMultiplyAdd(a0, b1, c01);
+            }
+
+            a += 2 * lda;
+            b += 2 * ldb;
+        }
+
+        if (p < kc)
         {
             var b0 = Vector128.Load(b + 0);
             var b1 = Vector128.Load(b + 4);
             var a0 = Vector128.Create(a[0]);
             c00 = Vector128.FusedMultiplyAdd(a0, b0, c00);
             c01 = Vector128.FusedMultiplyAdd(a0, b1, c01);
-            a += lda;
-            b += ldb;
         }
 
         if (add)
