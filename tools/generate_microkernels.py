@@ -46,7 +46,7 @@ def step(V, R, NV, lanes, prefetch_lines, a_off, b_off):
         L.append("            if (Sse.IsSupported)")
         L.append("            {")
         for line in range(prefetch_lines):
-            L.append(f"                Sse.Prefetch0(b{b_off} + PrefetchRows * ldb + {line * 16});")
+            L.append(f"                Sse.Prefetch0(ahead{b_off} + {line * 16});")
         L.append("            }")
         L.append("")
     for v in range(NV):
@@ -63,14 +63,25 @@ def tile(V, R, NV, lanes, prefetch_lines):
     L = ["    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]",
          f"    private static void Run{R}(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)",
          "    {",
-         f"        {V}<float> " + ", ".join(f"{x} = default" for x in accs) + ";",
+         f"        {V}<float> " + ", ".join(f"{x} = default" for x in accs) + ";"]
+    if prefetch_lines:
+        # C may be far out of cache when k is long (C is revisited once per KC block): start loading it now so the
+        # final C += acc does not wait.
+        L += ["        if (add && Sse.IsSupported)", "        {"]
+        for r in range(R):
+            for v in range(NV):
+                off = f"{r} * ldc + {v * lanes}" if r else f"{v * lanes}"
+                L.append(f"            Sse.Prefetch0(c + {off});")
+        L += ["        }", ""]
+    L += [
          "        // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.",
          "        int p = 0;",
+         "        float* ahead = b + PrefetchRows * ldb;" if prefetch_lines else "",
          "        for (; p + 1 < kc; p += 2)",
          "        {"]
     L += ["            {"] + ["    " + x if x else x for x in step(V, R, NV, lanes, prefetch_lines, "", "")] + ["            }", ""]
     L += ["            {"] + ["    " + x if x else x for x in step(V, R, NV, lanes, prefetch_lines, " + lda", " + ldb")] + ["            }", ""]
-    L += ["            a += 2 * lda;", "            b += 2 * ldb;", "        }", "", "        if (p < kc)", "        {"]
+    L += ["            a += 2 * lda;", "            b += 2 * ldb;"] + (["            ahead += 2 * ldb;"] if prefetch_lines else []) + ["        }", "", "        if (p < kc)", "        {"]
     L += step(V, R, NV, lanes, prefetch_lines, "", "")
     L += ["        }", "", "        if (add)", "        {"]
     for r in range(R):

@@ -38,7 +38,9 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IMicroK
         if (threads <= 1 || flops < ParallelMinFlops)
             return new GemmJob(g, packB, splitRows: false, chunkSize: g.N, chunkCount: 1);
 
-        bool splitRows = packB && g.M > g.N;
+        // Splitting columns packs A once per chunk, splitting rows packs B once per chunk: duplicate the cheaper.
+        // A row-major operand read across its rows (non-transposed A, transposed B) packs about 3× slower.
+        bool splitRows = packB && (long)g.N * (g.TransB ? 3 : 1) < (long)g.M * (g.TransA ? 1 : 3);
         int extent = splitRows ? g.M : g.N, granule = splitRows ? TileRows(g.M) : TKernel.NR;
         // Each extra chunk of a packed product packs its share of the other operand again: keep them large.
         int chunks = Math.Clamp(extent / (packB ? 1024 : 192), threads, 4 * threads);

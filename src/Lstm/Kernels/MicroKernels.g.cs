@@ -54,16 +54,48 @@ internal readonly unsafe struct MicroKernel9x48 : IMicroKernel
     private static void Run9(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
     {
         Vector512<float> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default, c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default, c40 = default, c41 = default, c42 = default, c50 = default, c51 = default, c52 = default, c60 = default, c61 = default, c62 = default, c70 = default, c71 = default, c72 = default, c80 = default, c81 = default, c82 = default;
+        if (add && Sse.IsSupported)
+        {
+            Sse.Prefetch0(c + 0);
+            Sse.Prefetch0(c + 16);
+            Sse.Prefetch0(c + 32);
+            Sse.Prefetch0(c + 1 * ldc + 0);
+            Sse.Prefetch0(c + 1 * ldc + 16);
+            Sse.Prefetch0(c + 1 * ldc + 32);
+            Sse.Prefetch0(c + 2 * ldc + 0);
+            Sse.Prefetch0(c + 2 * ldc + 16);
+            Sse.Prefetch0(c + 2 * ldc + 32);
+            Sse.Prefetch0(c + 3 * ldc + 0);
+            Sse.Prefetch0(c + 3 * ldc + 16);
+            Sse.Prefetch0(c + 3 * ldc + 32);
+            Sse.Prefetch0(c + 4 * ldc + 0);
+            Sse.Prefetch0(c + 4 * ldc + 16);
+            Sse.Prefetch0(c + 4 * ldc + 32);
+            Sse.Prefetch0(c + 5 * ldc + 0);
+            Sse.Prefetch0(c + 5 * ldc + 16);
+            Sse.Prefetch0(c + 5 * ldc + 32);
+            Sse.Prefetch0(c + 6 * ldc + 0);
+            Sse.Prefetch0(c + 6 * ldc + 16);
+            Sse.Prefetch0(c + 6 * ldc + 32);
+            Sse.Prefetch0(c + 7 * ldc + 0);
+            Sse.Prefetch0(c + 7 * ldc + 16);
+            Sse.Prefetch0(c + 7 * ldc + 32);
+            Sse.Prefetch0(c + 8 * ldc + 0);
+            Sse.Prefetch0(c + 8 * ldc + 16);
+            Sse.Prefetch0(c + 8 * ldc + 32);
+        }
+
         // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
         int p = 0;
+        float* ahead = b + PrefetchRows * ldb;
         for (; p + 1 < kc; p += 2)
         {
             {
                 if (Sse.IsSupported)
                 {
-                    Sse.Prefetch0(b + PrefetchRows * ldb + 0);
-                    Sse.Prefetch0(b + PrefetchRows * ldb + 16);
-                    Sse.Prefetch0(b + PrefetchRows * ldb + 32);
+                    Sse.Prefetch0(ahead + 0);
+                    Sse.Prefetch0(ahead + 16);
+                    Sse.Prefetch0(ahead + 32);
                 }
 
                 var b0 = Vector512.Load(b + 0);
@@ -110,9 +142,9 @@ internal readonly unsafe struct MicroKernel9x48 : IMicroKernel
             {
                 if (Sse.IsSupported)
                 {
-                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 0);
-                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 16);
-                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 32);
+                    Sse.Prefetch0(ahead + ldb + 0);
+                    Sse.Prefetch0(ahead + ldb + 16);
+                    Sse.Prefetch0(ahead + ldb + 32);
                 }
 
                 var b0 = Vector512.Load(b + ldb + 0);
@@ -158,15 +190,16 @@ internal readonly unsafe struct MicroKernel9x48 : IMicroKernel
 
             a += 2 * lda;
             b += 2 * ldb;
+            ahead += 2 * ldb;
         }
 
         if (p < kc)
         {
             if (Sse.IsSupported)
             {
-                Sse.Prefetch0(b + PrefetchRows * ldb + 0);
-                Sse.Prefetch0(b + PrefetchRows * ldb + 16);
-                Sse.Prefetch0(b + PrefetchRows * ldb + 32);
+                Sse.Prefetch0(ahead + 0);
+                Sse.Prefetch0(ahead + 16);
+                Sse.Prefetch0(ahead + 32);
             }
 
             var b0 = Vector512.Load(b + 0);
@@ -276,16 +309,45 @@ internal readonly unsafe struct MicroKernel9x48 : IMicroKernel
     private static void Run8(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
     {
         Vector512<float> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default, c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default, c40 = default, c41 = default, c42 = default, c50 = default, c51 = default, c52 = default, c60 = default, c61 = default, c62 = default, c70 = default, c71 = default, c72 = default;
+        if (add && Sse.IsSupported)
+        {
+            Sse.Prefetch0(c + 0);
+            Sse.Prefetch0(c + 16);
+            Sse.Prefetch0(c + 32);
+            Sse.Prefetch0(c + 1 * ldc + 0);
+            Sse.Prefetch0(c + 1 * ldc + 16);
+            Sse.Prefetch0(c + 1 * ldc + 32);
+            Sse.Prefetch0(c + 2 * ldc + 0);
+            Sse.Prefetch0(c + 2 * ldc + 16);
+            Sse.Prefetch0(c + 2 * ldc + 32);
+            Sse.Prefetch0(c + 3 * ldc + 0);
+            Sse.Prefetch0(c + 3 * ldc + 16);
+            Sse.Prefetch0(c + 3 * ldc + 32);
+            Sse.Prefetch0(c + 4 * ldc + 0);
+            Sse.Prefetch0(c + 4 * ldc + 16);
+            Sse.Prefetch0(c + 4 * ldc + 32);
+            Sse.Prefetch0(c + 5 * ldc + 0);
+            Sse.Prefetch0(c + 5 * ldc + 16);
+            Sse.Prefetch0(c + 5 * ldc + 32);
+            Sse.Prefetch0(c + 6 * ldc + 0);
+            Sse.Prefetch0(c + 6 * ldc + 16);
+            Sse.Prefetch0(c + 6 * ldc + 32);
+            Sse.Prefetch0(c + 7 * ldc + 0);
+            Sse.Prefetch0(c + 7 * ldc + 16);
+            Sse.Prefetch0(c + 7 * ldc + 32);
+        }
+
         // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
         int p = 0;
+        float* ahead = b + PrefetchRows * ldb;
         for (; p + 1 < kc; p += 2)
         {
             {
                 if (Sse.IsSupported)
                 {
-                    Sse.Prefetch0(b + PrefetchRows * ldb + 0);
-                    Sse.Prefetch0(b + PrefetchRows * ldb + 16);
-                    Sse.Prefetch0(b + PrefetchRows * ldb + 32);
+                    Sse.Prefetch0(ahead + 0);
+                    Sse.Prefetch0(ahead + 16);
+                    Sse.Prefetch0(ahead + 32);
                 }
 
                 var b0 = Vector512.Load(b + 0);
@@ -328,9 +390,9 @@ internal readonly unsafe struct MicroKernel9x48 : IMicroKernel
             {
                 if (Sse.IsSupported)
                 {
-                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 0);
-                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 16);
-                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 32);
+                    Sse.Prefetch0(ahead + ldb + 0);
+                    Sse.Prefetch0(ahead + ldb + 16);
+                    Sse.Prefetch0(ahead + ldb + 32);
                 }
 
                 var b0 = Vector512.Load(b + ldb + 0);
@@ -372,15 +434,16 @@ internal readonly unsafe struct MicroKernel9x48 : IMicroKernel
 
             a += 2 * lda;
             b += 2 * ldb;
+            ahead += 2 * ldb;
         }
 
         if (p < kc)
         {
             if (Sse.IsSupported)
             {
-                Sse.Prefetch0(b + PrefetchRows * ldb + 0);
-                Sse.Prefetch0(b + PrefetchRows * ldb + 16);
-                Sse.Prefetch0(b + PrefetchRows * ldb + 32);
+                Sse.Prefetch0(ahead + 0);
+                Sse.Prefetch0(ahead + 16);
+                Sse.Prefetch0(ahead + 32);
             }
 
             var b0 = Vector512.Load(b + 0);
@@ -480,16 +543,42 @@ internal readonly unsafe struct MicroKernel9x48 : IMicroKernel
     private static void Run7(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
     {
         Vector512<float> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default, c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default, c40 = default, c41 = default, c42 = default, c50 = default, c51 = default, c52 = default, c60 = default, c61 = default, c62 = default;
+        if (add && Sse.IsSupported)
+        {
+            Sse.Prefetch0(c + 0);
+            Sse.Prefetch0(c + 16);
+            Sse.Prefetch0(c + 32);
+            Sse.Prefetch0(c + 1 * ldc + 0);
+            Sse.Prefetch0(c + 1 * ldc + 16);
+            Sse.Prefetch0(c + 1 * ldc + 32);
+            Sse.Prefetch0(c + 2 * ldc + 0);
+            Sse.Prefetch0(c + 2 * ldc + 16);
+            Sse.Prefetch0(c + 2 * ldc + 32);
+            Sse.Prefetch0(c + 3 * ldc + 0);
+            Sse.Prefetch0(c + 3 * ldc + 16);
+            Sse.Prefetch0(c + 3 * ldc + 32);
+            Sse.Prefetch0(c + 4 * ldc + 0);
+            Sse.Prefetch0(c + 4 * ldc + 16);
+            Sse.Prefetch0(c + 4 * ldc + 32);
+            Sse.Prefetch0(c + 5 * ldc + 0);
+            Sse.Prefetch0(c + 5 * ldc + 16);
+            Sse.Prefetch0(c + 5 * ldc + 32);
+            Sse.Prefetch0(c + 6 * ldc + 0);
+            Sse.Prefetch0(c + 6 * ldc + 16);
+            Sse.Prefetch0(c + 6 * ldc + 32);
+        }
+
         // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
         int p = 0;
+        float* ahead = b + PrefetchRows * ldb;
         for (; p + 1 < kc; p += 2)
         {
             {
                 if (Sse.IsSupported)
                 {
-                    Sse.Prefetch0(b + PrefetchRows * ldb + 0);
-                    Sse.Prefetch0(b + PrefetchRows * ldb + 16);
-                    Sse.Prefetch0(b + PrefetchRows * ldb + 32);
+                    Sse.Prefetch0(ahead + 0);
+                    Sse.Prefetch0(ahead + 16);
+                    Sse.Prefetch0(ahead + 32);
                 }
 
                 var b0 = Vector512.Load(b + 0);
@@ -528,9 +617,9 @@ internal readonly unsafe struct MicroKernel9x48 : IMicroKernel
             {
                 if (Sse.IsSupported)
                 {
-                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 0);
-                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 16);
-                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 32);
+                    Sse.Prefetch0(ahead + ldb + 0);
+                    Sse.Prefetch0(ahead + ldb + 16);
+                    Sse.Prefetch0(ahead + ldb + 32);
                 }
 
                 var b0 = Vector512.Load(b + ldb + 0);
@@ -568,15 +657,16 @@ internal readonly unsafe struct MicroKernel9x48 : IMicroKernel
 
             a += 2 * lda;
             b += 2 * ldb;
+            ahead += 2 * ldb;
         }
 
         if (p < kc)
         {
             if (Sse.IsSupported)
             {
-                Sse.Prefetch0(b + PrefetchRows * ldb + 0);
-                Sse.Prefetch0(b + PrefetchRows * ldb + 16);
-                Sse.Prefetch0(b + PrefetchRows * ldb + 32);
+                Sse.Prefetch0(ahead + 0);
+                Sse.Prefetch0(ahead + 16);
+                Sse.Prefetch0(ahead + 32);
             }
 
             var b0 = Vector512.Load(b + 0);
@@ -666,16 +756,39 @@ internal readonly unsafe struct MicroKernel9x48 : IMicroKernel
     private static void Run6(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
     {
         Vector512<float> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default, c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default, c40 = default, c41 = default, c42 = default, c50 = default, c51 = default, c52 = default;
+        if (add && Sse.IsSupported)
+        {
+            Sse.Prefetch0(c + 0);
+            Sse.Prefetch0(c + 16);
+            Sse.Prefetch0(c + 32);
+            Sse.Prefetch0(c + 1 * ldc + 0);
+            Sse.Prefetch0(c + 1 * ldc + 16);
+            Sse.Prefetch0(c + 1 * ldc + 32);
+            Sse.Prefetch0(c + 2 * ldc + 0);
+            Sse.Prefetch0(c + 2 * ldc + 16);
+            Sse.Prefetch0(c + 2 * ldc + 32);
+            Sse.Prefetch0(c + 3 * ldc + 0);
+            Sse.Prefetch0(c + 3 * ldc + 16);
+            Sse.Prefetch0(c + 3 * ldc + 32);
+            Sse.Prefetch0(c + 4 * ldc + 0);
+            Sse.Prefetch0(c + 4 * ldc + 16);
+            Sse.Prefetch0(c + 4 * ldc + 32);
+            Sse.Prefetch0(c + 5 * ldc + 0);
+            Sse.Prefetch0(c + 5 * ldc + 16);
+            Sse.Prefetch0(c + 5 * ldc + 32);
+        }
+
         // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
         int p = 0;
+        float* ahead = b + PrefetchRows * ldb;
         for (; p + 1 < kc; p += 2)
         {
             {
                 if (Sse.IsSupported)
                 {
-                    Sse.Prefetch0(b + PrefetchRows * ldb + 0);
-                    Sse.Prefetch0(b + PrefetchRows * ldb + 16);
-                    Sse.Prefetch0(b + PrefetchRows * ldb + 32);
+                    Sse.Prefetch0(ahead + 0);
+                    Sse.Prefetch0(ahead + 16);
+                    Sse.Prefetch0(ahead + 32);
                 }
 
                 var b0 = Vector512.Load(b + 0);
@@ -710,9 +823,9 @@ internal readonly unsafe struct MicroKernel9x48 : IMicroKernel
             {
                 if (Sse.IsSupported)
                 {
-                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 0);
-                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 16);
-                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 32);
+                    Sse.Prefetch0(ahead + ldb + 0);
+                    Sse.Prefetch0(ahead + ldb + 16);
+                    Sse.Prefetch0(ahead + ldb + 32);
                 }
 
                 var b0 = Vector512.Load(b + ldb + 0);
@@ -746,15 +859,16 @@ internal readonly unsafe struct MicroKernel9x48 : IMicroKernel
 
             a += 2 * lda;
             b += 2 * ldb;
+            ahead += 2 * ldb;
         }
 
         if (p < kc)
         {
             if (Sse.IsSupported)
             {
-                Sse.Prefetch0(b + PrefetchRows * ldb + 0);
-                Sse.Prefetch0(b + PrefetchRows * ldb + 16);
-                Sse.Prefetch0(b + PrefetchRows * ldb + 32);
+                Sse.Prefetch0(ahead + 0);
+                Sse.Prefetch0(ahead + 16);
+                Sse.Prefetch0(ahead + 32);
             }
 
             var b0 = Vector512.Load(b + 0);
@@ -834,16 +948,36 @@ internal readonly unsafe struct MicroKernel9x48 : IMicroKernel
     private static void Run5(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
     {
         Vector512<float> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default, c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default, c40 = default, c41 = default, c42 = default;
+        if (add && Sse.IsSupported)
+        {
+            Sse.Prefetch0(c + 0);
+            Sse.Prefetch0(c + 16);
+            Sse.Prefetch0(c + 32);
+            Sse.Prefetch0(c + 1 * ldc + 0);
+            Sse.Prefetch0(c + 1 * ldc + 16);
+            Sse.Prefetch0(c + 1 * ldc + 32);
+            Sse.Prefetch0(c + 2 * ldc + 0);
+            Sse.Prefetch0(c + 2 * ldc + 16);
+            Sse.Prefetch0(c + 2 * ldc + 32);
+            Sse.Prefetch0(c + 3 * ldc + 0);
+            Sse.Prefetch0(c + 3 * ldc + 16);
+            Sse.Prefetch0(c + 3 * ldc + 32);
+            Sse.Prefetch0(c + 4 * ldc + 0);
+            Sse.Prefetch0(c + 4 * ldc + 16);
+            Sse.Prefetch0(c + 4 * ldc + 32);
+        }
+
         // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
         int p = 0;
+        float* ahead = b + PrefetchRows * ldb;
         for (; p + 1 < kc; p += 2)
         {
             {
                 if (Sse.IsSupported)
                 {
-                    Sse.Prefetch0(b + PrefetchRows * ldb + 0);
-                    Sse.Prefetch0(b + PrefetchRows * ldb + 16);
-                    Sse.Prefetch0(b + PrefetchRows * ldb + 32);
+                    Sse.Prefetch0(ahead + 0);
+                    Sse.Prefetch0(ahead + 16);
+                    Sse.Prefetch0(ahead + 32);
                 }
 
                 var b0 = Vector512.Load(b + 0);
@@ -874,9 +1008,9 @@ internal readonly unsafe struct MicroKernel9x48 : IMicroKernel
             {
                 if (Sse.IsSupported)
                 {
-                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 0);
-                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 16);
-                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 32);
+                    Sse.Prefetch0(ahead + ldb + 0);
+                    Sse.Prefetch0(ahead + ldb + 16);
+                    Sse.Prefetch0(ahead + ldb + 32);
                 }
 
                 var b0 = Vector512.Load(b + ldb + 0);
@@ -906,15 +1040,16 @@ internal readonly unsafe struct MicroKernel9x48 : IMicroKernel
 
             a += 2 * lda;
             b += 2 * ldb;
+            ahead += 2 * ldb;
         }
 
         if (p < kc)
         {
             if (Sse.IsSupported)
             {
-                Sse.Prefetch0(b + PrefetchRows * ldb + 0);
-                Sse.Prefetch0(b + PrefetchRows * ldb + 16);
-                Sse.Prefetch0(b + PrefetchRows * ldb + 32);
+                Sse.Prefetch0(ahead + 0);
+                Sse.Prefetch0(ahead + 16);
+                Sse.Prefetch0(ahead + 32);
             }
 
             var b0 = Vector512.Load(b + 0);
@@ -984,16 +1119,33 @@ internal readonly unsafe struct MicroKernel9x48 : IMicroKernel
     private static void Run4(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
     {
         Vector512<float> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default, c20 = default, c21 = default, c22 = default, c30 = default, c31 = default, c32 = default;
+        if (add && Sse.IsSupported)
+        {
+            Sse.Prefetch0(c + 0);
+            Sse.Prefetch0(c + 16);
+            Sse.Prefetch0(c + 32);
+            Sse.Prefetch0(c + 1 * ldc + 0);
+            Sse.Prefetch0(c + 1 * ldc + 16);
+            Sse.Prefetch0(c + 1 * ldc + 32);
+            Sse.Prefetch0(c + 2 * ldc + 0);
+            Sse.Prefetch0(c + 2 * ldc + 16);
+            Sse.Prefetch0(c + 2 * ldc + 32);
+            Sse.Prefetch0(c + 3 * ldc + 0);
+            Sse.Prefetch0(c + 3 * ldc + 16);
+            Sse.Prefetch0(c + 3 * ldc + 32);
+        }
+
         // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
         int p = 0;
+        float* ahead = b + PrefetchRows * ldb;
         for (; p + 1 < kc; p += 2)
         {
             {
                 if (Sse.IsSupported)
                 {
-                    Sse.Prefetch0(b + PrefetchRows * ldb + 0);
-                    Sse.Prefetch0(b + PrefetchRows * ldb + 16);
-                    Sse.Prefetch0(b + PrefetchRows * ldb + 32);
+                    Sse.Prefetch0(ahead + 0);
+                    Sse.Prefetch0(ahead + 16);
+                    Sse.Prefetch0(ahead + 32);
                 }
 
                 var b0 = Vector512.Load(b + 0);
@@ -1020,9 +1172,9 @@ internal readonly unsafe struct MicroKernel9x48 : IMicroKernel
             {
                 if (Sse.IsSupported)
                 {
-                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 0);
-                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 16);
-                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 32);
+                    Sse.Prefetch0(ahead + ldb + 0);
+                    Sse.Prefetch0(ahead + ldb + 16);
+                    Sse.Prefetch0(ahead + ldb + 32);
                 }
 
                 var b0 = Vector512.Load(b + ldb + 0);
@@ -1048,15 +1200,16 @@ internal readonly unsafe struct MicroKernel9x48 : IMicroKernel
 
             a += 2 * lda;
             b += 2 * ldb;
+            ahead += 2 * ldb;
         }
 
         if (p < kc)
         {
             if (Sse.IsSupported)
             {
-                Sse.Prefetch0(b + PrefetchRows * ldb + 0);
-                Sse.Prefetch0(b + PrefetchRows * ldb + 16);
-                Sse.Prefetch0(b + PrefetchRows * ldb + 32);
+                Sse.Prefetch0(ahead + 0);
+                Sse.Prefetch0(ahead + 16);
+                Sse.Prefetch0(ahead + 32);
             }
 
             var b0 = Vector512.Load(b + 0);
@@ -1116,16 +1269,30 @@ internal readonly unsafe struct MicroKernel9x48 : IMicroKernel
     private static void Run3(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
     {
         Vector512<float> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default, c20 = default, c21 = default, c22 = default;
+        if (add && Sse.IsSupported)
+        {
+            Sse.Prefetch0(c + 0);
+            Sse.Prefetch0(c + 16);
+            Sse.Prefetch0(c + 32);
+            Sse.Prefetch0(c + 1 * ldc + 0);
+            Sse.Prefetch0(c + 1 * ldc + 16);
+            Sse.Prefetch0(c + 1 * ldc + 32);
+            Sse.Prefetch0(c + 2 * ldc + 0);
+            Sse.Prefetch0(c + 2 * ldc + 16);
+            Sse.Prefetch0(c + 2 * ldc + 32);
+        }
+
         // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
         int p = 0;
+        float* ahead = b + PrefetchRows * ldb;
         for (; p + 1 < kc; p += 2)
         {
             {
                 if (Sse.IsSupported)
                 {
-                    Sse.Prefetch0(b + PrefetchRows * ldb + 0);
-                    Sse.Prefetch0(b + PrefetchRows * ldb + 16);
-                    Sse.Prefetch0(b + PrefetchRows * ldb + 32);
+                    Sse.Prefetch0(ahead + 0);
+                    Sse.Prefetch0(ahead + 16);
+                    Sse.Prefetch0(ahead + 32);
                 }
 
                 var b0 = Vector512.Load(b + 0);
@@ -1148,9 +1315,9 @@ internal readonly unsafe struct MicroKernel9x48 : IMicroKernel
             {
                 if (Sse.IsSupported)
                 {
-                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 0);
-                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 16);
-                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 32);
+                    Sse.Prefetch0(ahead + ldb + 0);
+                    Sse.Prefetch0(ahead + ldb + 16);
+                    Sse.Prefetch0(ahead + ldb + 32);
                 }
 
                 var b0 = Vector512.Load(b + ldb + 0);
@@ -1172,15 +1339,16 @@ internal readonly unsafe struct MicroKernel9x48 : IMicroKernel
 
             a += 2 * lda;
             b += 2 * ldb;
+            ahead += 2 * ldb;
         }
 
         if (p < kc)
         {
             if (Sse.IsSupported)
             {
-                Sse.Prefetch0(b + PrefetchRows * ldb + 0);
-                Sse.Prefetch0(b + PrefetchRows * ldb + 16);
-                Sse.Prefetch0(b + PrefetchRows * ldb + 32);
+                Sse.Prefetch0(ahead + 0);
+                Sse.Prefetch0(ahead + 16);
+                Sse.Prefetch0(ahead + 32);
             }
 
             var b0 = Vector512.Load(b + 0);
@@ -1230,16 +1398,27 @@ internal readonly unsafe struct MicroKernel9x48 : IMicroKernel
     private static void Run2(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
     {
         Vector512<float> c00 = default, c01 = default, c02 = default, c10 = default, c11 = default, c12 = default;
+        if (add && Sse.IsSupported)
+        {
+            Sse.Prefetch0(c + 0);
+            Sse.Prefetch0(c + 16);
+            Sse.Prefetch0(c + 32);
+            Sse.Prefetch0(c + 1 * ldc + 0);
+            Sse.Prefetch0(c + 1 * ldc + 16);
+            Sse.Prefetch0(c + 1 * ldc + 32);
+        }
+
         // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
         int p = 0;
+        float* ahead = b + PrefetchRows * ldb;
         for (; p + 1 < kc; p += 2)
         {
             {
                 if (Sse.IsSupported)
                 {
-                    Sse.Prefetch0(b + PrefetchRows * ldb + 0);
-                    Sse.Prefetch0(b + PrefetchRows * ldb + 16);
-                    Sse.Prefetch0(b + PrefetchRows * ldb + 32);
+                    Sse.Prefetch0(ahead + 0);
+                    Sse.Prefetch0(ahead + 16);
+                    Sse.Prefetch0(ahead + 32);
                 }
 
                 var b0 = Vector512.Load(b + 0);
@@ -1258,9 +1437,9 @@ internal readonly unsafe struct MicroKernel9x48 : IMicroKernel
             {
                 if (Sse.IsSupported)
                 {
-                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 0);
-                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 16);
-                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 32);
+                    Sse.Prefetch0(ahead + ldb + 0);
+                    Sse.Prefetch0(ahead + ldb + 16);
+                    Sse.Prefetch0(ahead + ldb + 32);
                 }
 
                 var b0 = Vector512.Load(b + ldb + 0);
@@ -1278,15 +1457,16 @@ internal readonly unsafe struct MicroKernel9x48 : IMicroKernel
 
             a += 2 * lda;
             b += 2 * ldb;
+            ahead += 2 * ldb;
         }
 
         if (p < kc)
         {
             if (Sse.IsSupported)
             {
-                Sse.Prefetch0(b + PrefetchRows * ldb + 0);
-                Sse.Prefetch0(b + PrefetchRows * ldb + 16);
-                Sse.Prefetch0(b + PrefetchRows * ldb + 32);
+                Sse.Prefetch0(ahead + 0);
+                Sse.Prefetch0(ahead + 16);
+                Sse.Prefetch0(ahead + 32);
             }
 
             var b0 = Vector512.Load(b + 0);
@@ -1326,16 +1506,24 @@ internal readonly unsafe struct MicroKernel9x48 : IMicroKernel
     private static void Run1(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
     {
         Vector512<float> c00 = default, c01 = default, c02 = default;
+        if (add && Sse.IsSupported)
+        {
+            Sse.Prefetch0(c + 0);
+            Sse.Prefetch0(c + 16);
+            Sse.Prefetch0(c + 32);
+        }
+
         // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
         int p = 0;
+        float* ahead = b + PrefetchRows * ldb;
         for (; p + 1 < kc; p += 2)
         {
             {
                 if (Sse.IsSupported)
                 {
-                    Sse.Prefetch0(b + PrefetchRows * ldb + 0);
-                    Sse.Prefetch0(b + PrefetchRows * ldb + 16);
-                    Sse.Prefetch0(b + PrefetchRows * ldb + 32);
+                    Sse.Prefetch0(ahead + 0);
+                    Sse.Prefetch0(ahead + 16);
+                    Sse.Prefetch0(ahead + 32);
                 }
 
                 var b0 = Vector512.Load(b + 0);
@@ -1350,9 +1538,9 @@ internal readonly unsafe struct MicroKernel9x48 : IMicroKernel
             {
                 if (Sse.IsSupported)
                 {
-                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 0);
-                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 16);
-                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 32);
+                    Sse.Prefetch0(ahead + ldb + 0);
+                    Sse.Prefetch0(ahead + ldb + 16);
+                    Sse.Prefetch0(ahead + ldb + 32);
                 }
 
                 var b0 = Vector512.Load(b + ldb + 0);
@@ -1366,15 +1554,16 @@ internal readonly unsafe struct MicroKernel9x48 : IMicroKernel
 
             a += 2 * lda;
             b += 2 * ldb;
+            ahead += 2 * ldb;
         }
 
         if (p < kc)
         {
             if (Sse.IsSupported)
             {
-                Sse.Prefetch0(b + PrefetchRows * ldb + 0);
-                Sse.Prefetch0(b + PrefetchRows * ldb + 16);
-                Sse.Prefetch0(b + PrefetchRows * ldb + 32);
+                Sse.Prefetch0(ahead + 0);
+                Sse.Prefetch0(ahead + 16);
+                Sse.Prefetch0(ahead + 32);
             }
 
             var b0 = Vector512.Load(b + 0);
@@ -1428,14 +1617,31 @@ internal readonly unsafe struct MicroKernel6x16 : IMicroKernel
     private static void Run6(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        if (add && Sse.IsSupported)
+        {
+            Sse.Prefetch0(c + 0);
+            Sse.Prefetch0(c + 8);
+            Sse.Prefetch0(c + 1 * ldc + 0);
+            Sse.Prefetch0(c + 1 * ldc + 8);
+            Sse.Prefetch0(c + 2 * ldc + 0);
+            Sse.Prefetch0(c + 2 * ldc + 8);
+            Sse.Prefetch0(c + 3 * ldc + 0);
+            Sse.Prefetch0(c + 3 * ldc + 8);
+            Sse.Prefetch0(c + 4 * ldc + 0);
+            Sse.Prefetch0(c + 4 * ldc + 8);
+            Sse.Prefetch0(c + 5 * ldc + 0);
+            Sse.Prefetch0(c + 5 * ldc + 8);
+        }
+
         // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
         int p = 0;
+        float* ahead = b + PrefetchRows * ldb;
         for (; p + 1 < kc; p += 2)
         {
             {
                 if (Sse.IsSupported)
                 {
-                    Sse.Prefetch0(b + PrefetchRows * ldb + 0);
+                    Sse.Prefetch0(ahead + 0);
                 }
 
                 var b0 = Vector256.Load(b + 0);
@@ -1463,7 +1669,7 @@ internal readonly unsafe struct MicroKernel6x16 : IMicroKernel
             {
                 if (Sse.IsSupported)
                 {
-                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 0);
+                    Sse.Prefetch0(ahead + ldb + 0);
                 }
 
                 var b0 = Vector256.Load(b + ldb + 0);
@@ -1490,13 +1696,14 @@ internal readonly unsafe struct MicroKernel6x16 : IMicroKernel
 
             a += 2 * lda;
             b += 2 * ldb;
+            ahead += 2 * ldb;
         }
 
         if (p < kc)
         {
             if (Sse.IsSupported)
             {
-                Sse.Prefetch0(b + PrefetchRows * ldb + 0);
+                Sse.Prefetch0(ahead + 0);
             }
 
             var b0 = Vector256.Load(b + 0);
@@ -1557,14 +1764,29 @@ internal readonly unsafe struct MicroKernel6x16 : IMicroKernel
     private static void Run5(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default, c40 = default, c41 = default;
+        if (add && Sse.IsSupported)
+        {
+            Sse.Prefetch0(c + 0);
+            Sse.Prefetch0(c + 8);
+            Sse.Prefetch0(c + 1 * ldc + 0);
+            Sse.Prefetch0(c + 1 * ldc + 8);
+            Sse.Prefetch0(c + 2 * ldc + 0);
+            Sse.Prefetch0(c + 2 * ldc + 8);
+            Sse.Prefetch0(c + 3 * ldc + 0);
+            Sse.Prefetch0(c + 3 * ldc + 8);
+            Sse.Prefetch0(c + 4 * ldc + 0);
+            Sse.Prefetch0(c + 4 * ldc + 8);
+        }
+
         // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
         int p = 0;
+        float* ahead = b + PrefetchRows * ldb;
         for (; p + 1 < kc; p += 2)
         {
             {
                 if (Sse.IsSupported)
                 {
-                    Sse.Prefetch0(b + PrefetchRows * ldb + 0);
+                    Sse.Prefetch0(ahead + 0);
                 }
 
                 var b0 = Vector256.Load(b + 0);
@@ -1589,7 +1811,7 @@ internal readonly unsafe struct MicroKernel6x16 : IMicroKernel
             {
                 if (Sse.IsSupported)
                 {
-                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 0);
+                    Sse.Prefetch0(ahead + ldb + 0);
                 }
 
                 var b0 = Vector256.Load(b + ldb + 0);
@@ -1613,13 +1835,14 @@ internal readonly unsafe struct MicroKernel6x16 : IMicroKernel
 
             a += 2 * lda;
             b += 2 * ldb;
+            ahead += 2 * ldb;
         }
 
         if (p < kc)
         {
             if (Sse.IsSupported)
             {
-                Sse.Prefetch0(b + PrefetchRows * ldb + 0);
+                Sse.Prefetch0(ahead + 0);
             }
 
             var b0 = Vector256.Load(b + 0);
@@ -1673,14 +1896,27 @@ internal readonly unsafe struct MicroKernel6x16 : IMicroKernel
     private static void Run4(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        if (add && Sse.IsSupported)
+        {
+            Sse.Prefetch0(c + 0);
+            Sse.Prefetch0(c + 8);
+            Sse.Prefetch0(c + 1 * ldc + 0);
+            Sse.Prefetch0(c + 1 * ldc + 8);
+            Sse.Prefetch0(c + 2 * ldc + 0);
+            Sse.Prefetch0(c + 2 * ldc + 8);
+            Sse.Prefetch0(c + 3 * ldc + 0);
+            Sse.Prefetch0(c + 3 * ldc + 8);
+        }
+
         // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
         int p = 0;
+        float* ahead = b + PrefetchRows * ldb;
         for (; p + 1 < kc; p += 2)
         {
             {
                 if (Sse.IsSupported)
                 {
-                    Sse.Prefetch0(b + PrefetchRows * ldb + 0);
+                    Sse.Prefetch0(ahead + 0);
                 }
 
                 var b0 = Vector256.Load(b + 0);
@@ -1702,7 +1938,7 @@ internal readonly unsafe struct MicroKernel6x16 : IMicroKernel
             {
                 if (Sse.IsSupported)
                 {
-                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 0);
+                    Sse.Prefetch0(ahead + ldb + 0);
                 }
 
                 var b0 = Vector256.Load(b + ldb + 0);
@@ -1723,13 +1959,14 @@ internal readonly unsafe struct MicroKernel6x16 : IMicroKernel
 
             a += 2 * lda;
             b += 2 * ldb;
+            ahead += 2 * ldb;
         }
 
         if (p < kc)
         {
             if (Sse.IsSupported)
             {
-                Sse.Prefetch0(b + PrefetchRows * ldb + 0);
+                Sse.Prefetch0(ahead + 0);
             }
 
             var b0 = Vector256.Load(b + 0);
@@ -1776,14 +2013,25 @@ internal readonly unsafe struct MicroKernel6x16 : IMicroKernel
     private static void Run3(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        if (add && Sse.IsSupported)
+        {
+            Sse.Prefetch0(c + 0);
+            Sse.Prefetch0(c + 8);
+            Sse.Prefetch0(c + 1 * ldc + 0);
+            Sse.Prefetch0(c + 1 * ldc + 8);
+            Sse.Prefetch0(c + 2 * ldc + 0);
+            Sse.Prefetch0(c + 2 * ldc + 8);
+        }
+
         // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
         int p = 0;
+        float* ahead = b + PrefetchRows * ldb;
         for (; p + 1 < kc; p += 2)
         {
             {
                 if (Sse.IsSupported)
                 {
-                    Sse.Prefetch0(b + PrefetchRows * ldb + 0);
+                    Sse.Prefetch0(ahead + 0);
                 }
 
                 var b0 = Vector256.Load(b + 0);
@@ -1802,7 +2050,7 @@ internal readonly unsafe struct MicroKernel6x16 : IMicroKernel
             {
                 if (Sse.IsSupported)
                 {
-                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 0);
+                    Sse.Prefetch0(ahead + ldb + 0);
                 }
 
                 var b0 = Vector256.Load(b + ldb + 0);
@@ -1820,13 +2068,14 @@ internal readonly unsafe struct MicroKernel6x16 : IMicroKernel
 
             a += 2 * lda;
             b += 2 * ldb;
+            ahead += 2 * ldb;
         }
 
         if (p < kc)
         {
             if (Sse.IsSupported)
             {
-                Sse.Prefetch0(b + PrefetchRows * ldb + 0);
+                Sse.Prefetch0(ahead + 0);
             }
 
             var b0 = Vector256.Load(b + 0);
@@ -1866,14 +2115,23 @@ internal readonly unsafe struct MicroKernel6x16 : IMicroKernel
     private static void Run2(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
     {
         Vector256<float> c00 = default, c01 = default, c10 = default, c11 = default;
+        if (add && Sse.IsSupported)
+        {
+            Sse.Prefetch0(c + 0);
+            Sse.Prefetch0(c + 8);
+            Sse.Prefetch0(c + 1 * ldc + 0);
+            Sse.Prefetch0(c + 1 * ldc + 8);
+        }
+
         // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
         int p = 0;
+        float* ahead = b + PrefetchRows * ldb;
         for (; p + 1 < kc; p += 2)
         {
             {
                 if (Sse.IsSupported)
                 {
-                    Sse.Prefetch0(b + PrefetchRows * ldb + 0);
+                    Sse.Prefetch0(ahead + 0);
                 }
 
                 var b0 = Vector256.Load(b + 0);
@@ -1889,7 +2147,7 @@ internal readonly unsafe struct MicroKernel6x16 : IMicroKernel
             {
                 if (Sse.IsSupported)
                 {
-                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 0);
+                    Sse.Prefetch0(ahead + ldb + 0);
                 }
 
                 var b0 = Vector256.Load(b + ldb + 0);
@@ -1904,13 +2162,14 @@ internal readonly unsafe struct MicroKernel6x16 : IMicroKernel
 
             a += 2 * lda;
             b += 2 * ldb;
+            ahead += 2 * ldb;
         }
 
         if (p < kc)
         {
             if (Sse.IsSupported)
             {
-                Sse.Prefetch0(b + PrefetchRows * ldb + 0);
+                Sse.Prefetch0(ahead + 0);
             }
 
             var b0 = Vector256.Load(b + 0);
@@ -1943,14 +2202,21 @@ internal readonly unsafe struct MicroKernel6x16 : IMicroKernel
     private static void Run1(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
     {
         Vector256<float> c00 = default, c01 = default;
+        if (add && Sse.IsSupported)
+        {
+            Sse.Prefetch0(c + 0);
+            Sse.Prefetch0(c + 8);
+        }
+
         // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
         int p = 0;
+        float* ahead = b + PrefetchRows * ldb;
         for (; p + 1 < kc; p += 2)
         {
             {
                 if (Sse.IsSupported)
                 {
-                    Sse.Prefetch0(b + PrefetchRows * ldb + 0);
+                    Sse.Prefetch0(ahead + 0);
                 }
 
                 var b0 = Vector256.Load(b + 0);
@@ -1963,7 +2229,7 @@ internal readonly unsafe struct MicroKernel6x16 : IMicroKernel
             {
                 if (Sse.IsSupported)
                 {
-                    Sse.Prefetch0(b + ldb + PrefetchRows * ldb + 0);
+                    Sse.Prefetch0(ahead + ldb + 0);
                 }
 
                 var b0 = Vector256.Load(b + ldb + 0);
@@ -1975,13 +2241,14 @@ internal readonly unsafe struct MicroKernel6x16 : IMicroKernel
 
             a += 2 * lda;
             b += 2 * ldb;
+            ahead += 2 * ldb;
         }
 
         if (p < kc)
         {
             if (Sse.IsSupported)
             {
-                Sse.Prefetch0(b + PrefetchRows * ldb + 0);
+                Sse.Prefetch0(ahead + 0);
             }
 
             var b0 = Vector256.Load(b + 0);
@@ -2029,6 +2296,7 @@ internal readonly unsafe struct MicroKernel4x8 : IMicroKernel
         Vector128<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
         // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
         int p = 0;
+
         for (; p + 1 < kc; p += 2)
         {
             {
@@ -2117,6 +2385,7 @@ internal readonly unsafe struct MicroKernel4x8 : IMicroKernel
         Vector128<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
         // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
         int p = 0;
+
         for (; p + 1 < kc; p += 2)
         {
             {
@@ -2192,6 +2461,7 @@ internal readonly unsafe struct MicroKernel4x8 : IMicroKernel
         Vector128<float> c00 = default, c01 = default, c10 = default, c11 = default;
         // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
         int p = 0;
+
         for (; p + 1 < kc; p += 2)
         {
             {
@@ -2254,6 +2524,7 @@ internal readonly unsafe struct MicroKernel4x8 : IMicroKernel
         Vector128<float> c00 = default, c01 = default;
         // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
         int p = 0;
+
         for (; p + 1 < kc; p += 2)
         {
             {
