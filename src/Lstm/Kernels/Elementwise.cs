@@ -9,7 +9,12 @@ namespace Lstm.Kernels;
 internal static class Elementwise
 {
     /// <summary>y[i] = 1 / (1 + e^(−x[i])).</summary>
-    public static void Sigmoid(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Sigmoid(x, y);
+    public static void Sigmoid(ReadOnlySpan<float> x, Span<float> y)
+    {
+        // TensorPrimitives.Sigmoid rejects empty spans; an empty input is a valid, empty result here.
+        if (!x.IsEmpty)
+            TensorPrimitives.Sigmoid(x, y);
+    }
 
     /// <summary>y[i] = tanh(x[i]).</summary>
     public static void Tanh(ReadOnlySpan<float> x, Span<float> y) => TensorPrimitives.Tanh(x, y);
