@@ -13,7 +13,7 @@ namespace Lstm.Layers;
 /// <para><see cref="Backward"/> adds into the gradients of Wx, Wh and b and writes dxs; the gradient reaching the
 /// first step's h_prev is kept in <see cref="Dh"/>. Buffers are allocated once per (N, T) and reused.</para>
 /// </remarks>
-public sealed class TimeLSTM
+public sealed class TimeLSTM : IRecurrentLayer
 {
     private readonly RecurrentCore _core;
 

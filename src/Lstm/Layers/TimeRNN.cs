@@ -10,7 +10,7 @@ namespace Lstm.Layers;
 /// Same contract as <see cref="TimeLSTM"/>: stateful or not, <see cref="Backward"/> adds into the gradients of
 /// Wx, Wh, b, writes dxs and keeps the gradient of the first h_prev in <see cref="Dh"/>.
 /// </remarks>
-public sealed class TimeRNN
+public sealed class TimeRNN : IRecurrentLayer
 {
     private readonly RecurrentCore _core;
 

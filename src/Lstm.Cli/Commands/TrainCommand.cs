@@ -1,0 +1,91 @@
+using System.CommandLine;
+using Lstm.Data;
+using Lstm.Kernels;
+using Lstm.Models;
+using Lstm.Training;
+
+namespace Lstm.Cli.Commands;
+
+/// <summary><c>lstm train</c>: trains a language model and reports perplexity.</summary>
+internal static class TrainCommand
+{
+    public static Command Create()
+    {
+        var data = new Option<string>("--data") { Description = "A folder with ptb.train.txt (ptb.valid.txt, ptb.test.txt optional) or a single text file.", Required = true };
+        var model = new Option<string>("--model") { Description = "rnnlm (the book's Rnnlm) or better (the book's BetterRnnlm).", DefaultValueFactory = _ => "rnnlm" };
+        model.AcceptOnlyFromAmong("rnnlm", "better");
+        var embed = new Option<int?>("--embed") { Description = "D, the embedding width (rnnlm 100, better 650)." };
+        var hidden = new Option<int?>("--hidden") { Description = "H, the LSTM width (rnnlm 100, better 650)." };
+        var layers = new Option<int?>("--layers") { Description = "LSTM layers (rnnlm 1, better 2)." };
+        var dropout = new Option<float?>("--dropout") { Description = "Dropout ratio (rnnlm 0, better 0.5)." };
+        var tie = new Option<bool?>("--tie-weights") { Description = "Tie the output weight to the embedding (needs D = H; better: on)." };
+        var batch = new Option<int>("--batch") { Description = "N, rows per batch.", DefaultValueFactory = _ => 20 };
+        var time = new Option<int>("--time") { Description = "T, truncated-BPTT length.", DefaultValueFactory = _ => 35 };
+        var lr = new Option<float?>("--lr") { Description = "Learning rate (sgd 20; adam, adamw 0.001; momentum 1)." };
+        var clip = new Option<float>("--clip") { Description = "Clip gradients to this global norm (0: off).", DefaultValueFactory = _ => 0.25f };
+        var epochs = new Option<int?>("--epochs") { Description = "Epochs (rnnlm 4, better 40)." };
+        var maxSteps = new Option<long?>("--max-steps") { Description = "Stop after this many iterations." };
+        var optimizer = new Option<string>("--optimizer") { Description = "sgd, momentum, adam or adamw.", DefaultValueFactory = _ => "sgd" };
+        optimizer.AcceptOnlyFromAmong("sgd", "momentum", "adam", "adamw");
+        var seed = new Option<ulong>("--seed") { Description = "Seed of initialisation and dropout.", DefaultValueFactory = _ => 1 };
+        var threads = new Option<int>("--threads") { Description = "Threads for matrix products.", DefaultValueFactory = _ => Environment.ProcessorCount };
+
+        var command = new Command("train", "Train a language model (the book's Rnnlm by default) and report perplexity.")
+        {
+            data, model, embed, hidden, layers, dropout, tie, batch, time, lr, clip, epochs, maxSteps, optimizer, seed, threads,
+        };
+        command.SetAction(r =>
+        {
+            bool better = r.GetValue(model) == "better";
+            var dataset = TextDataset.Load(r.GetValue(data)!);
+            int size = better ? 650 : 100;
+            var config = new RnnlmConfig(
+                dataset.Vocabulary.Count,
+                r.GetValue(embed) ?? size,
+                r.GetValue(hidden) ?? size,
+                r.GetValue(layers) ?? (better ? 2 : 1),
+                r.GetValue(dropout) ?? (better ? 0.5f : 0f),
+                r.GetValue(tie) ?? better);
+            Gemm.Threads = r.GetValue(threads);
+            string optimizerName = r.GetValue(optimizer)!;
+            var options = new TrainerOptions(r.GetValue(batch), r.GetValue(time), r.GetValue(clip), LearningRateDecay: better ? 4f : 1f);
+            return Run(dataset, config, CreateOptimizer(optimizerName, r.GetValue(lr)), options,
+                r.GetValue(epochs) ?? (better ? 40 : 4), r.GetValue(maxSteps) ?? long.MaxValue, r.GetValue(seed));
+        });
+        return command;
+    }
+
+    private static Optimizer CreateOptimizer(string name, float? lr) => name switch
+    {
+        "momentum" => new Momentum(lr ?? 1f),
+        "adam" => new Adam(lr ?? 0.001f),
+        "adamw" => new AdamW(lr ?? 0.001f),
+        _ => new Sgd(lr ?? 20f),
+    };
+
+    private static int Run(TextDataset dataset, RnnlmConfig config, Optimizer optimizer, TrainerOptions options, int epochs, long maxSteps, ulong seed)
+    {
+        var model = new Rnnlm(config, seed);
+        Console.WriteLine(($"corpus: {dataset.Train.Length:N0} training tokens, vocabulary {dataset.Vocabulary.Count:N0}" +
+            (dataset.Validation is null ? "" : $", validation {dataset.Validation.Length:N0}") +
+            (dataset.Test is null ? "" : $", test {dataset.Test.Length:N0}")));
+        Console.WriteLine(($"model: {config.Cell} V={config.VocabularySize} D={config.WordVecSize} H={config.HiddenSize} layers={config.Layers} " +
+            $"dropout={config.Dropout} tied={config.TieWeights}, {model.Parameters.Values.Length:N0} parameters; " +
+            $"{optimizer.GetType().Name} lr={optimizer.LearningRate}, N={options.BatchSize} T={options.TimeSteps} clip={options.MaxGradNorm}, GEMM {Gemm.BestPath} × {Gemm.Threads} threads"));
+
+        var trainer = new Trainer(model, optimizer, options);
+        trainer.Progress += p => Console.WriteLine((
+            $"| epoch {p.Epoch} | iter {p.Iteration} / {p.IterationsPerEpoch} | time {p.Elapsed.TotalSeconds:F0} s | {p.TokensPerSecond:N0} tokens/s | perplexity {p.Perplexity:F2}"));
+        trainer.EpochEnded += e =>
+        {
+            if (e.ValidationPerplexity is { } ppl)
+                Console.WriteLine(($"epoch {e.Epoch}: validation perplexity {ppl:F2}{(e.Improved ? "" : $" (no improvement; learning rate now {e.LearningRate})")}"));
+        };
+        var start = DateTime.UtcNow;
+        trainer.Fit(dataset.Train, epochs, maxSteps, dataset.Validation);
+        Console.WriteLine(($"training time: {(DateTime.UtcNow - start).TotalSeconds:F0} s"));
+        if (dataset.Test is not null)
+            Console.WriteLine(($"test perplexity: {Perplexity.Evaluate(model, dataset.Test):F2}"));
+        return 0;
+    }
+}

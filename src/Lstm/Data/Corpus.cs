@@ -1,0 +1,96 @@
+namespace Lstm.Data;
+
+/// <summary>
+/// Reads text in the Penn Treebank format: whitespace-separated words, <c>&lt;eos&gt;</c> at the end of every line
+/// (the book's <c>ptb.load_data</c>).
+/// </summary>
+public static class Corpus
+{
+    /// <summary>
+    /// The ids of the words of <paramref name="path"/>. With <paramref name="grow"/>, new words are added to the
+    /// vocabulary; otherwise they map to <c>&lt;unk&gt;</c> when the vocabulary has it, and are an error when not.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">The file has no words, or a word is not in a fixed vocabulary without &lt;unk&gt;.</exception>
+    public static int[] Read(string path, Vocabulary vocabulary, bool grow)
+    {
+        if (!File.Exists(path))
+            throw new FileNotFoundException($"Corpus file not found: {path}", path);
+        return Parse(File.ReadLines(path), vocabulary, grow, path);
+    }
+
+    /// <summary>The ids of the words of <paramref name="lines"/>, as <see cref="Read"/>; <paramref name="source"/> names them in errors.</summary>
+    /// <exception cref="InvalidDataException">There are no words, or a word is not in a fixed vocabulary without &lt;unk&gt;.</exception>
+    public static int[] Parse(IEnumerable<string> lines, Vocabulary vocabulary, bool grow, string source = "text")
+    {
+        var ids = new List<int>();
+        int words = 0, lineNumber = 0;
+        bool hasUnknown = vocabulary.TryGetId(Vocabulary.Unknown, out int unknown);
+        foreach (string line in lines)
+        {
+            lineNumber++;
+            foreach (string word in line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (grow)
+                {
+                    ids.Add(vocabulary.GetOrAdd(word));
+                }
+                else if (vocabulary.TryGetId(word, out int id))
+                {
+                    ids.Add(id);
+                }
+                else if (hasUnknown)
+                {
+                    ids.Add(unknown);
+                }
+                else
+                {
+                    throw new InvalidDataException($"{source}, line {lineNumber}: the word '{word}' is not in the vocabulary, which has no {Vocabulary.Unknown}.");
+                }
+                words++;
+            }
+            ids.Add(grow ? vocabulary.GetOrAdd(Vocabulary.EndOfSentence) : EndOfSentenceId(vocabulary, source));
+        }
+        if (words == 0)
+            throw new InvalidDataException($"{source} has no words.");
+        return [.. ids];
+    }
+
+    private static int EndOfSentenceId(Vocabulary vocabulary, string source) =>
+        vocabulary.TryGetId(Vocabulary.EndOfSentence, out int id)
+            ? id
+            : throw new InvalidDataException($"{source}: the vocabulary has no {Vocabulary.EndOfSentence} for line ends.");
+}
+
+/// <summary>A training corpus with its vocabulary, and the validation and test corpora when there are any.</summary>
+/// <param name="Vocabulary">Built from the training text, ids in order of first appearance.</param>
+/// <param name="Train">Training ids.</param>
+/// <param name="Validation">Validation ids, or null.</param>
+/// <param name="Test">Test ids, or null.</param>
+public sealed record TextDataset(Vocabulary Vocabulary, int[] Train, int[]? Validation, int[]? Test)
+{
+    /// <summary>
+    /// A folder with <c>ptb.train.txt</c> (and optionally <c>ptb.valid.txt</c>, <c>ptb.test.txt</c>), or a single
+    /// text file used for training only.
+    /// </summary>
+    /// <exception cref="FileNotFoundException">Neither a file nor a folder with ptb.train.txt is at <paramref name="path"/>.</exception>
+    /// <exception cref="InvalidDataException">A file is empty or has words outside the training vocabulary.</exception>
+    public static TextDataset Load(string path)
+    {
+        var vocabulary = new Vocabulary();
+        if (File.Exists(path))
+            return new TextDataset(vocabulary, Corpus.Read(path, vocabulary, grow: true), null, null);
+        if (!Directory.Exists(path))
+            throw new FileNotFoundException($"No corpus file or folder at {path}.", path);
+        string train = Path.Combine(path, "ptb.train.txt");
+        if (!File.Exists(train))
+            throw new FileNotFoundException($"The folder {path} has no ptb.train.txt.", train);
+        var trainIds = Corpus.Read(train, vocabulary, grow: true);
+        int[]? Optional(string name)
+        {
+            string file = Path.Combine(path, name);
+            return File.Exists(file) ? Corpus.Read(file, vocabulary, grow: false) : null;
+        }
+        return new TextDataset(vocabulary, trainIds, Optional("ptb.valid.txt"), Optional("ptb.test.txt"));
+    }
+}

@@ -1,0 +1,60 @@
+namespace Lstm.Data;
+
+/// <summary>Words and their ids, ids given in order of first appearance (as the book's PTB loader).</summary>
+public sealed class Vocabulary
+{
+    /// <summary>The end-of-sentence token appended at each line end.</summary>
+    public const string EndOfSentence = "<eos>";
+
+    /// <summary>The token PTB uses for rare words; unknown words map to it when the vocabulary has it.</summary>
+    public const string Unknown = "<unk>";
+
+    private readonly Dictionary<string, int> _ids = new(StringComparer.Ordinal);
+    private readonly List<string> _words = [];
+
+    /// <summary>An empty vocabulary.</summary>
+    public Vocabulary()
+    {
+    }
+
+    /// <summary>A vocabulary of <paramref name="words"/>, id i for the i-th word.</summary>
+    /// <exception cref="ArgumentException">A word is empty, contains whitespace, or repeats.</exception>
+    public Vocabulary(IEnumerable<string> words)
+    {
+        foreach (string word in words)
+        {
+            if (string.IsNullOrEmpty(word) || word.Any(char.IsWhiteSpace))
+                throw new ArgumentException($"Vocabulary word {_words.Count} ('{word}') is empty or contains whitespace.", nameof(words));
+            if (!_ids.TryAdd(word, _words.Count))
+                throw new ArgumentException($"The word '{word}' appears twice in the vocabulary.", nameof(words));
+            _words.Add(word);
+        }
+    }
+
+    /// <summary>The number of words.</summary>
+    public int Count => _words.Count;
+
+    /// <summary>The words, in id order.</summary>
+    public IReadOnlyList<string> Words => _words;
+
+    /// <summary>The id of <paramref name="word"/>, adding it when new.</summary>
+    public int GetOrAdd(string word)
+    {
+        if (!_ids.TryGetValue(word, out int id))
+        {
+            id = _words.Count;
+            _ids.Add(word, id);
+            _words.Add(word);
+        }
+        return id;
+    }
+
+    /// <summary>The id of <paramref name="word"/>, if it is in the vocabulary.</summary>
+    public bool TryGetId(string word, out int id) => _ids.TryGetValue(word, out id);
+
+    /// <summary>The word with id <paramref name="id"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The id is outside [0, Count).</exception>
+    public string this[int id] => (uint)id < (uint)_words.Count
+        ? _words[id]
+        : throw new ArgumentOutOfRangeException(nameof(id), id, $"Token id {id} is outside the vocabulary [0, {_words.Count}).");
+}
