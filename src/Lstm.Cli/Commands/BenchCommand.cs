@@ -10,7 +10,34 @@ internal static class BenchCommand
     public static Command Create() => new("bench", "Measure throughput (median of repeated runs after warm-up).")
     {
         CreateGemm(),
+        CreateTrain(),
     };
+
+    private static Command CreateTrain()
+    {
+        var workload = new Option<string>("--workload")
+        {
+            Description = "W1 (Rnnlm V=10000 D=H=100 N=20 T=35), W2 (BetterRnnlm V=10000 D=H=650, 2 layers, dropout 0.5, tied, N=20 T=35), " +
+                          "or W3-128 / W3-512 / W3-1024 (one LSTM layer, N=32 T=64 D=H=x, forward and backward).",
+            Required = true,
+        };
+        workload.AcceptOnlyFromAmong("W1", "W2", "W3-128", "W3-512", "W3-1024");
+        var threads = new Option<int>("--threads") { Description = "Threads (default: processor count).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var seconds = new Option<double>("--seconds") { Description = "Measuring time.", DefaultValueFactory = _ => 5.0 };
+        var command = new Command("train", "Training throughput in tokens/s on synthetic data (median time of one iteration after warm-up).")
+        {
+            workload, threads, seconds,
+        };
+        command.SetAction(r =>
+        {
+            Gemm.Threads = r.GetValue(threads);
+            var (step, tokens) = TrainWorkload.Create(r.GetValue(workload)!);
+            double median = Median(step, r.GetValue(seconds));
+            Console.WriteLine($"train {r.GetValue(workload)} threads={Gemm.Threads}: {median * 1e3:F1} ms/iteration  {tokens / median:F0} tokens/s");
+            return 0;
+        });
+        return command;
+    }
 
     private static Command CreateGemm()
     {

@@ -94,6 +94,35 @@ public static unsafe class Gemm
         int m, int n, int k, Span<float> c, int ldc, GemmOptions options = default)
         => Run(a, lda, opA, b, ldb, opB, m, n, k, c, ldc, accumulate: false, options);
 
+    /// <summary>
+    /// <c>C = op(A)·op(B) + 1·biasᵀ</c>: C[i,j] = bias[j] + Σ_p op(A)[i,p]·op(B)[p,j] (an affine map of every row of op(A)).
+    /// The bias is added to each tile of C as it is first written, saving a separate pass over C.
+    /// </summary>
+    /// <param name="a">A, stored m×k (or k×m when <paramref name="opA"/> is <see cref="Transpose.Yes"/>).</param>
+    /// <param name="lda">Distance between rows of stored A.</param>
+    /// <param name="opA">Whether A is transposed.</param>
+    /// <param name="b">B, stored k×n (or n×k when <paramref name="opB"/> is <see cref="Transpose.Yes"/>).</param>
+    /// <param name="ldb">Distance between rows of stored B.</param>
+    /// <param name="opB">Whether B is transposed.</param>
+    /// <param name="bias">The row added to every row of C; n values.</param>
+    /// <param name="m">Rows of op(A) and C.</param>
+    /// <param name="n">Columns of op(B) and C.</param>
+    /// <param name="k">Columns of op(A), rows of op(B).</param>
+    /// <param name="c">C, m×n, overwritten.</param>
+    /// <param name="ldc">Distance between rows of C.</param>
+    /// <param name="options">Thread count and micro-kernel path.</param>
+    /// <inheritdoc cref="MatMul" path="/exception"/>
+    public static void MatMulBias(ReadOnlySpan<float> a, int lda, Transpose opA, ReadOnlySpan<float> b, int ldb, Transpose opB,
+        ReadOnlySpan<float> bias, int m, int n, int k, Span<float> c, int ldc, GemmOptions options = default)
+    {
+        if (bias.Length != n)
+            throw new ArgumentException($"bias has {bias.Length} values; expected n = {n}.", nameof(bias));
+        if (c.Overlaps(bias))
+            throw new ArgumentException("c must not overlap bias.", nameof(c));
+        fixed (float* pBias = bias)
+            Run(a, lda, opA, b, ldb, opB, m, n, k, c, ldc, accumulate: false, options, pBias);
+    }
+
     /// <summary><c>C += op(A)·op(B)</c>: C[i,j] += Σ_p op(A)[i,p]·op(B)[p,j].</summary>
     /// <inheritdoc cref="MatMul" path="/param"/>
     /// <inheritdoc cref="MatMul" path="/exception"/>
@@ -102,7 +131,7 @@ public static unsafe class Gemm
         => Run(a, lda, opA, b, ldb, opB, m, n, k, c, ldc, accumulate: true, options);
 
     private static void Run(ReadOnlySpan<float> a, int lda, Transpose opA, ReadOnlySpan<float> b, int ldb, Transpose opB,
-        int m, int n, int k, Span<float> c, int ldc, bool accumulate, GemmOptions options)
+        int m, int n, int k, Span<float> c, int ldc, bool accumulate, GemmOptions options, float* bias = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(m);
         ArgumentOutOfRangeException.ThrowIfNegative(n);
@@ -120,10 +149,12 @@ public static unsafe class Gemm
             throw new ArgumentException("c must not overlap b.", nameof(c));
         if (k == 0)
         {
-            if (!accumulate)
+            for (int i = 0; i < m && !accumulate; i++)
             {
-                for (int i = 0; i < m; i++)
+                if (bias == null)
                     c.Slice(i * ldc, n).Clear();
+                else
+                    new ReadOnlySpan<float>(bias, n).CopyTo(c.Slice(i * ldc, n));
             }
             return;
         }
@@ -132,7 +163,7 @@ public static unsafe class Gemm
         int threads = options.Threads == 0 ? s_threads : options.Threads;
         fixed (float* pa = a, pb = b, pc = c)
         {
-            var product = new GemmProduct(pa, lda, opA == Transpose.Yes, pb, ldb, opB == Transpose.Yes, m, n, k, pc, ldc, accumulate);
+            var product = new GemmProduct(pa, lda, opA == Transpose.Yes, pb, ldb, opB == Transpose.Yes, m, n, k, pc, ldc, accumulate, bias);
             switch (path)
             {
                 case GemmPath.Vector512: GemmDriver<MicroKernel9x48>.Run(product, threads); break;
@@ -155,9 +186,9 @@ public static unsafe class Gemm
 
 /// <summary>The operands of one product, as raw pointers valid for the duration of the call.</summary>
 internal readonly unsafe struct GemmProduct(float* a, int lda, bool transA, float* b, int ldb, bool transB,
-    int m, int n, int k, float* c, int ldc, bool accumulate)
+    int m, int n, int k, float* c, int ldc, bool accumulate, float* bias)
 {
-    public readonly float* A = a, B = b, C = c;
+    public readonly float* A = a, B = b, C = c, Bias = bias;
     public readonly int Lda = lda, Ldb = ldb, Ldc = ldc, M = m, N = n, K = k;
     public readonly bool TransA = transA, TransB = transB, Accumulate = accumulate;
 }

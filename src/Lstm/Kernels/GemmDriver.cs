@@ -112,14 +112,22 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IMicroK
                             int cols = Math.Min(nr, nb - jr);
                             float* b = packB ? packedB + (nint)jr * kb : cols == nr ? g.B + (nint)pc * g.Ldb + jc + jr : edge;
                             nint ldb = packB || cols < nr ? nr : g.Ldb;
+                            if (pc == 0 && g.Bias != null)
+                            {
+                                // First touch of this C tile: start it at the bias, so the update adds to it.
+                                for (int r = 0; r < rows; r++)
+                                    new ReadOnlySpan<float>(g.Bias + jc + jr, cols).CopyTo(new Span<float>(cRow + jr + (nint)r * g.Ldc, cols));
+                            }
+
+                            bool tileAdd = add || g.Bias != null;
                             if (cols == nr)
                             {
-                                TKernel.Run(rows, kb, a, mr, b, ldb, cRow + jr, g.Ldc, add);
+                                TKernel.Run(rows, kb, a, mr, b, ldb, cRow + jr, g.Ldc, tileAdd);
                             }
                             else
                             {
                                 TKernel.Run(rows, kb, a, mr, b, ldb, tile, nr, add: false);
-                                MergeTile(tile, nr, rows, cols, cRow + jr, g.Ldc, add);
+                                MergeTile(tile, nr, rows, cols, cRow + jr, g.Ldc, tileAdd);
                             }
                         }
                     }

@@ -101,9 +101,7 @@ internal sealed class RecurrentCore
         if (!Carried)
             Array.Clear(_h);
 
-        for (int r = 0; r < N * T; r++)
-            _b.Value.CopyTo(_a.AsSpan(r * G, G));
-        Gemm.MatMulAdd(xs.Span, D, Transpose.No, _wx.Value, G, Transpose.No, N * T, G, D, _a, G);
+        Gemm.MatMulBias(xs.Span, D, Transpose.No, _wx.Value, G, Transpose.No, _b.Value, N * T, G, D, _a, G);
     }
 
     /// <summary>A[:, t] += h_prev·Wh, h_prev being the carried state at t = 0 and hs[:, t−1] after.</summary>

@@ -33,9 +33,12 @@ public sealed class TimeAffine
     /// <summary>V, the width of each output row.</summary>
     public int OutputSize => _tied ? _w.Rows : _w.Cols;
 
-    /// <summary>x [rows, H] → x·W + b [rows, V], valid until the next call.</summary>
+    /// <summary>
+    /// x [rows, H] → x·W + b [rows, V], valid until the next call. The layer does not read the result again, so the
+    /// caller may overwrite it (a loss can put its gradient there).
+    /// </summary>
     /// <exception cref="ArgumentException">x is not a whole number of rows of H.</exception>
-    public ReadOnlyMemory<float> Forward(ReadOnlyMemory<float> x)
+    public Memory<float> Forward(ReadOnlyMemory<float> x)
     {
         int H = InputSize, V = OutputSize;
         if (x.Length == 0 || x.Length % H != 0)
@@ -43,9 +46,7 @@ public sealed class TimeAffine
         int rows = x.Length / H;
         var output = Buffers.Ensure(ref _out, rows * V);
         (_x, _rows) = (x, rows);
-        for (int r = 0; r < rows; r++)
-            _b.Value.CopyTo(output.AsSpan(r * V, V));
-        Gemm.MatMulAdd(x.Span, H, Transpose.No, _w.Value, _w.Cols, _tied ? Transpose.Yes : Transpose.No, rows, V, H, output, V);
+        Gemm.MatMulBias(x.Span, H, Transpose.No, _w.Value, _w.Cols, _tied ? Transpose.Yes : Transpose.No, _b.Value, rows, V, H, output, V);
         return output;
     }
 

@@ -20,6 +20,8 @@ public class Rnnlm
     private readonly TimeDropout[] _dropouts;
     private readonly TimeAffine _affine;
     private readonly TimeSoftmaxWithLoss _loss = new();
+    private Memory<float> _dscores;
+    private bool _hasGradient;
     private int _n, _t;
 
     /// <summary>Builds the model for <paramref name="config"/>, initialised from <paramref name="seed"/>.</summary>
@@ -95,15 +97,20 @@ public class Rnnlm
     {
         if (ts.Length != xs.Length)
             throw new ArgumentException($"ts has {ts.Length} ids; expected one per input ({xs.Length}).", nameof(ts));
-        var scores = Scores(xs, batchSize, timeSteps, training);
-        return _loss.Forward(scores.Span, ts);
+        // The gradient overwrites the scores in place: one pass less over the largest buffer of the model.
+        var scores = Scores(xs, batchSize, timeSteps, training).Span;
+        _hasGradient = training;
+        return _loss.Forward(scores, ts, training ? scores : default);
     }
 
     /// <summary>Backpropagates the last <see cref="Forward"/>, adding into every parameter's gradient.</summary>
     /// <exception cref="InvalidOperationException">No forward pass to go back through.</exception>
     public void Backward()
     {
-        var d = _affine.Backward(_loss.Backward().Span);
+        if (!_hasGradient)
+            throw new InvalidOperationException("Backward needs a Forward in training mode first.");
+        _hasGradient = false;
+        var d = _affine.Backward(_dscores.Span);
         int drop = _dropouts.Length - 1;
         if (drop >= 0)
             d = _dropouts[drop--].Backward(d);
@@ -123,7 +130,7 @@ public class Rnnlm
             layer.ResetState();
     }
 
-    private ReadOnlyMemory<float> Scores(ReadOnlySpan<int> xs, int batchSize, int timeSteps, bool training)
+    private Memory<float> Scores(ReadOnlySpan<int> xs, int batchSize, int timeSteps, bool training)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(timeSteps, 1);
@@ -140,7 +147,7 @@ public class Rnnlm
         }
         if (_dropouts.Length > 0)
             x = _dropouts[drop].Forward(x, training);
-        return _affine.Forward(x);
+        return _dscores = _affine.Forward(x);
     }
 }
 

@@ -77,6 +77,37 @@ public class ElementwiseTests
             Near(expected[j], sums[j], 1e-5);
     }
 
+    [Theory]
+    [MemberData(nameof(Lengths))]
+    public void ExpShiftedSum_MatchesScalarReference(int n)
+    {
+        var x = TestData.Uniform(new Random(n + 300), n, 80f);
+        var y = new float[n];
+        float shift = n == 0 ? 0f : x.Max();
+        float sum = Elementwise.ExpShiftedSum(x, shift, y);
+        double expectedSum = 0;
+        for (int i = 0; i < n; i++)
+        {
+            double e = Math.Exp(x[i] - shift); // the kernel rounds x − shift to float too
+            expectedSum += e;
+            Assert.True(Math.Abs(e - y[i]) <= 4e-7 * e + 2e-38, $"e^{x[i] - shift} = {e}, got {y[i]}");
+        }
+        Near(expectedSum, sum, 1e-6);
+    }
+
+    [Fact]
+    public void ExpShiftedSum_AcrossTheFloatRange_StaysWithinTwoUlp()
+    {
+        var x = Enumerable.Range(0, 20001).Select(i => -87f + i * (175f / 20000)).ToArray();
+        var y = new float[x.Length];
+        Elementwise.ExpShiftedSum(x, 0f, y);
+        for (int i = 0; i < x.Length; i++)
+        {
+            double e = Math.Exp(x[i]);
+            Assert.True(Math.Abs(e - y[i]) <= 2.5e-7 * e, $"e^{x[i]} = {e}, got {y[i]}");
+        }
+    }
+
     [Fact]
     public void RowKernels_WrongLength_NameTheArgument()
     {

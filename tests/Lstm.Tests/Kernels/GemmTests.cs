@@ -105,6 +105,44 @@ public class GemmTests
         }
     }
 
+    [Theory]
+    [InlineData(1, 1, 1)]
+    [InlineData(7, 17, 33)]
+    [InlineData(65, 129, 31)]
+    [InlineData(20, 400, 100)]
+    [InlineData(300, 1000, 800)]
+    [InlineData(5, 3, 0)]
+    public void MatMulBias_EveryPath_IsProductPlusBiasAndThreadIndependent(int m, int n, int k)
+    {
+        var random = new Random(m + 7 * n + 31 * k);
+        var a = TestData.Uniform(random, m * k);
+        var b = TestData.Uniform(random, k * n);
+        var bias = TestData.Uniform(random, n, 5f);
+        foreach (var path in Paths)
+        {
+            var c = new float[m * n];
+            Gemm.MatMulBias(a, Math.Max(k, 1), Transpose.No, b, n, Transpose.No, bias, m, n, k, c, n, new GemmOptions(1, path));
+            for (int i = 0; i < m; i++)
+            {
+                for (int j = 0; j < n; j++)
+                {
+                    double sum = bias[j], magnitude = Math.Abs(sum);
+                    for (int p = 0; p < k; p++)
+                    {
+                        sum += (double)a[i * k + p] * b[p * n + j];
+                        magnitude += Math.Abs((double)a[i * k + p] * b[p * n + j]);
+                    }
+                    Assert.True(Math.Abs(c[i * n + j] - sum) <= 8 * Math.Sqrt(k + 1) * Math.Pow(2, -24) * magnitude, $"{path} C[{i},{j}] = {c[i * n + j]}, expected {sum}");
+                }
+            }
+
+            var c2 = new float[m * n];
+            Gemm.MatMulBias(a, Math.Max(k, 1), Transpose.No, b, n, Transpose.No, bias, m, n, k, c2, n, new GemmOptions(3, path));
+            Assert.True(c.AsSpan().SequenceEqual(c2), $"{path}: 3 threads differ from 1");
+        }
+        Assert.Equal("bias", Assert.Throws<ArgumentException>(() => Gemm.MatMulBias(a, Math.Max(k, 1), Transpose.No, b, n, Transpose.No, new float[n + 1], m, n, k, new float[m * n], n)).ParamName);
+    }
+
     [Fact]
     public void MatMul_ZeroK_ClearsOrKeepsC()
     {
