@@ -1,0 +1,69 @@
+using Lstm.Data;
+
+namespace Lstm.Tests.Data;
+
+public class CorpusTests
+{
+    [Fact]
+    public void Parse_GivesIdsInOrderOfFirstAppearanceWithEosAtLineEnds()
+    {
+        var vocabulary = new Vocabulary();
+        var ids = Corpus.Parse([" the cat sat ", " the  dog\tsat "], vocabulary, grow: true);
+        Assert.Equal([0, 1, 2, 3, 0, 4, 2, 3], ids);
+        Assert.Equal(["the", "cat", "sat", "<eos>", "dog"], vocabulary.Words);
+    }
+
+    [Fact]
+    public void Parse_FixedVocabulary_MapsUnknownWordsToUnk()
+    {
+        var vocabulary = new Vocabulary(["a", "<unk>", "<eos>"]);
+        Assert.Equal([0, 1, 2], Corpus.Parse(["a zebra"], vocabulary, grow: false));
+    }
+
+    [Fact]
+    public void Parse_FixedVocabularyWithoutUnk_NamesTheWordAndLine()
+    {
+        var vocabulary = new Vocabulary(["a", "<eos>"]);
+        var e = Assert.Throws<InvalidDataException>(() => Corpus.Parse(["a", "a zebra"], vocabulary, grow: false, "valid.txt"));
+        Assert.Contains("'zebra'", e.Message);
+        Assert.Contains("line 2", e.Message);
+    }
+
+    [Fact]
+    public void Read_MissingOrEmptyFile_SaysSo()
+    {
+        string dir = Directory.CreateTempSubdirectory().FullName;
+        try
+        {
+            Assert.Throws<FileNotFoundException>(() => TextDataset.Load(Path.Combine(dir, "none.txt")));
+            Assert.Throws<FileNotFoundException>(() => TextDataset.Load(dir)); // a folder without ptb.train.txt
+            string empty = Path.Combine(dir, "empty.txt");
+            File.WriteAllText(empty, "  \n\n");
+            Assert.Contains("no words", Assert.Throws<InvalidDataException>(() => TextDataset.Load(empty)).Message);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
+    public void Load_PtbFolder_BuildsTheVocabularyFromTrainOnly()
+    {
+        string dir = Directory.CreateTempSubdirectory().FullName;
+        try
+        {
+            File.WriteAllText(Path.Combine(dir, "ptb.train.txt"), " a b <unk> \n b c \n");
+            File.WriteAllText(Path.Combine(dir, "ptb.valid.txt"), " c zebra \n");
+            var data = TextDataset.Load(dir);
+            Assert.Equal(5, data.Vocabulary.Count); // a b <unk> <eos> c
+            Assert.Equal([0, 1, 2, 3, 1, 4, 3], data.Train);
+            Assert.Equal([4, 2, 3], data.Validation);
+            Assert.Null(data.Test);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}

@@ -1,0 +1,78 @@
+using Lstm.Models;
+
+namespace Lstm.Tests.Models;
+
+public class RnnlmTests
+{
+    private const int N = 2, T = 3, V = 7;
+
+    [Theory]
+    [InlineData(1, 0f, false, RecurrentCell.Lstm)]  // the book's Rnnlm
+    [InlineData(2, 0.3f, true, RecurrentCell.Lstm)] // BetterRnnlm: two layers, dropout, tied
+    [InlineData(2, 0f, false, RecurrentCell.Rnn)]
+    public void Backward_WholeModel_MatchesFiniteDifferences(int layers, float dropout, bool tied, RecurrentCell cell)
+    {
+        var model = new Rnnlm(new RnnlmConfig(V, 5, 5, layers, dropout, tied, cell), seed: 3);
+        var random = new Random(4);
+        // Larger weights than the book's initialisation, so every path carries a gradient well above rounding.
+        TestData.Uniform(random, model.Parameters.Values.Length, 0.5f).CopyTo(model.Parameters.Values, 0);
+        int[] xs = [1, 4, 4, 0, 6, 2];
+        int[] ts = [4, 4, 0, 6, 2, 1];
+        var rng = model.Random.State;
+        double Loss()
+        {
+            // Same dropout masks and the same (zero) starting state at every evaluation.
+            model.ResetState();
+            model.Random.SetState(rng);
+            return model.Forward(xs, ts, N, T);
+        }
+
+        Loss();
+        model.Parameters.ZeroGrad();
+        model.Backward();
+        foreach (var p in model.Parameters.Parameters)
+            GradientCheck.AssertMatches(p.Name, Loss, p.Value, p.Grad.ToArray());
+        Assert.Equal(tied, !model.Parameters.Parameters.Any(p => p.Name == "affine.W"));
+    }
+
+    [Fact]
+    public void Config_TiedWithDifferentSizes_IsRejected()
+    {
+        var e = Assert.Throws<ArgumentException>(() => new Rnnlm(new RnnlmConfig(10, 4, 5, TieWeights: true)));
+        Assert.Contains("D = H", e.Message);
+        Assert.Throws<ArgumentException>(() => new Rnnlm(new RnnlmConfig(10, Dropout: 1f)));
+    }
+
+    [Fact]
+    public void Initialisation_FollowsTheBook()
+    {
+        var model = new Rnnlm(new RnnlmConfig(2000, 100, 100), seed: 1);
+        static double Std(Span<float> v)
+        {
+            double mean = 0, sq = 0;
+            foreach (float x in v)
+                mean += x;
+            mean /= v.Length;
+            foreach (float x in v)
+                sq += (x - mean) * (x - mean);
+            return Math.Sqrt(sq / v.Length);
+        }
+        var p = model.Parameters;
+        Assert.Equal(0.01, Std(p["embed.W"].Value), 0.0005);
+        Assert.Equal(0.1, Std(p["lstm0.Wx"].Value), 0.005);
+        Assert.Equal(0.1, Std(p["lstm0.Wh"].Value), 0.005);
+        Assert.Equal(0.1, Std(p["affine.W"].Value), 0.005);
+        Assert.All(p["lstm0.b"].Value.ToArray(), b => Assert.Equal(0f, b));
+        Assert.All(p["affine.b"].Value.ToArray(), b => Assert.Equal(0f, b));
+    }
+
+    [Fact]
+    public void Forward_BadInput_NamesTheProblem()
+    {
+        var model = new Rnnlm(new RnnlmConfig(V, 5, 5));
+        Assert.Equal("ids", Assert.Throws<ArgumentOutOfRangeException>(() => model.Forward([0, 7], [1, 2], 1, 2)).ParamName);
+        Assert.Equal("ts", Assert.Throws<ArgumentException>(() => model.Forward([0, 1], [1], 1, 2)).ParamName);
+        Assert.Equal("xs", Assert.Throws<ArgumentException>(() => model.Forward([0, 1, 2], [1, 2, 3], 1, 2)).ParamName);
+        Assert.Throws<InvalidOperationException>(model.Backward);
+    }
+}
