@@ -58,7 +58,7 @@ public class CorpusTests
             var data = TextDataset.Load(dir);
             Assert.Equal(5, data.Vocabulary.Count); // a b <unk> <eos> c
             Assert.Equal([0, 1, 2, 3, 1, 4, 3], data.Train);
-            Assert.Equal([4, 2, 3], data.Validation);
+            Assert.Equal([4, 2, 3], data.Validation!);
             Assert.Null(data.Test);
         }
         finally
