@@ -32,10 +32,11 @@ internal unsafe interface IMicroKernel
     static abstract int NR { get; }
 
     /// <summary>
-    /// One rows×NR tile (rows ≤ MR) over kc steps of k. <paramref name="a"/>: packed A panel, <paramref name="lda"/> floats
-    /// per k; <paramref name="b"/>: NR floats per k, <paramref name="ldb"/> apart.
+    /// One rows×cols tile (rows ≤ MR, cols ≤ NR; narrow tiles use fewer vectors) over kc steps of k. <paramref name="a"/>:
+    /// packed A panel, <paramref name="lda"/> floats per k; <paramref name="b"/>: a row of at least cols floats per k
+    /// (rounded up to whole vectors), <paramref name="ldb"/> apart; C gets whole vectors too.
     /// </summary>
-    static abstract void Run(int rows, int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add);
+    static abstract void Run(int rows, int cols, int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add);
 }
 '''
 
@@ -58,10 +59,10 @@ def step(V, R, NV, lanes, prefetch_lines, a_off, b_off):
     return L
 
 
-def tile(V, R, NV, lanes, prefetch_lines):
+def tile(V, R, NV, lanes, prefetch_lines, suffix):
     accs = [f"c{r}{v}" for r in range(R) for v in range(NV)]
     L = ["    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]",
-         f"    private static void Run{R}(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)",
+         f"    private static void Run{R}{suffix}(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)",
          "    {",
          f"        {V}<float> " + ", ".join(f"{x} = default" for x in accs) + ";"]
     if prefetch_lines:
@@ -108,16 +109,27 @@ def kernel(name, V, MR, NV, lanes, doc, prefetch_lines):
          "",
          f"    public static int NR => {NR};",
          "",
-         "    public static void Run(int rows, int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)",
+         "    public static void Run(int rows, int cols, int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)",
          "    {",
-         "        switch (rows)",
+         f"        switch ((cols + {lanes - 1}) / {lanes})",
          "        {"]
-    for r in range(MR, 0, -1):
-        L.append(f"            case {r}: Run{r}(kc, a, lda, b, ldb, c, ldc, add); break;")
-    L += ["            default: throw new ArgumentOutOfRangeException(nameof(rows));", "        }", "    }"]
-    for r in range(MR, 0, -1):
-        L.append("")
-        L += tile(V, r, NV, lanes, prefetch_lines)
+    for nv in range(NV, 0, -1):
+        suffix = "" if nv == NV else f"x{nv}"
+        label = f"case {nv}" if nv > 1 else "default"
+        L.append(f"            {label}:")
+        L.append("                switch (rows)")
+        L.append("                {")
+        for r in range(MR, 0, -1):
+            L.append(f"                    case {r}: Run{r}{suffix}(kc, a, lda, b, ldb, c, ldc, add); break;")
+        L.append("                    default: throw new ArgumentOutOfRangeException(nameof(rows));")
+        L.append("                }")
+        L.append("                break;")
+    L += ["        }", "    }"]
+    for nv in range(NV, 0, -1):
+        suffix = "" if nv == NV else f"x{nv}"
+        for r in range(MR, 0, -1):
+            L.append("")
+            L += tile(V, r, nv, lanes, min(prefetch_lines, nv), suffix)
     L.append("}")
     return "\n".join(L)
 

@@ -17,6 +17,9 @@ public sealed class Parameter
         Offset = offset;
     }
 
+    /// <summary>The set whose buffers hold this parameter.</summary>
+    internal ParameterSet Set => _set;
+
     /// <summary>The name, e.g. <c>lstm0.Wx</c>.</summary>
     public string Name { get; }
 

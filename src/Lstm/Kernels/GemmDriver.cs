@@ -122,11 +122,12 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IMicroK
                             bool tileAdd = add || g.Bias != null;
                             if (cols == nr)
                             {
-                                TKernel.Run(rows, kb, a, mr, b, ldb, cRow + jr, g.Ldc, tileAdd);
+                                TKernel.Run(rows, nr, kb, a, mr, b, ldb, cRow + jr, g.Ldc, tileAdd);
                             }
                             else
                             {
-                                TKernel.Run(rows, kb, a, mr, b, ldb, tile, nr, add: false);
+                                // A narrow last panel runs on as few vectors as cover it, into a scratch tile.
+                                TKernel.Run(rows, cols, kb, a, mr, b, ldb, tile, nr, add: false);
                                 MergeTile(tile, nr, rows, cols, cRow + jr, g.Ldc, tileAdd);
                             }
                         }

@@ -18,10 +18,11 @@ internal unsafe interface IMicroKernel
     static abstract int NR { get; }
 
     /// <summary>
-    /// One rows×NR tile (rows ≤ MR) over kc steps of k. <paramref name="a"/>: packed A panel, <paramref name="lda"/> floats
-    /// per k; <paramref name="b"/>: NR floats per k, <paramref name="ldb"/> apart.
+    /// One rows×cols tile (rows ≤ MR, cols ≤ NR; narrow tiles use fewer vectors) over kc steps of k. <paramref name="a"/>:
+    /// packed A panel, <paramref name="lda"/> floats per k; <paramref name="b"/>: a row of at least cols floats per k
+    /// (rounded up to whole vectors), <paramref name="ldb"/> apart; C gets whole vectors too.
     /// </summary>
-    static abstract void Run(int rows, int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add);
+    static abstract void Run(int rows, int cols, int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add);
 }
 
 /// <summary>Up to 9×48: 27 zmm accumulators, 3 for B, 1 broadcast (31 of 32 registers).</summary>
@@ -33,20 +34,55 @@ internal readonly unsafe struct MicroKernel9x48 : IMicroKernel
 
     public static int NR => 48;
 
-    public static void Run(int rows, int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
+    public static void Run(int rows, int cols, int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
     {
-        switch (rows)
+        switch ((cols + 15) / 16)
         {
-            case 9: Run9(kc, a, lda, b, ldb, c, ldc, add); break;
-            case 8: Run8(kc, a, lda, b, ldb, c, ldc, add); break;
-            case 7: Run7(kc, a, lda, b, ldb, c, ldc, add); break;
-            case 6: Run6(kc, a, lda, b, ldb, c, ldc, add); break;
-            case 5: Run5(kc, a, lda, b, ldb, c, ldc, add); break;
-            case 4: Run4(kc, a, lda, b, ldb, c, ldc, add); break;
-            case 3: Run3(kc, a, lda, b, ldb, c, ldc, add); break;
-            case 2: Run2(kc, a, lda, b, ldb, c, ldc, add); break;
-            case 1: Run1(kc, a, lda, b, ldb, c, ldc, add); break;
-            default: throw new ArgumentOutOfRangeException(nameof(rows));
+            case 3:
+                switch (rows)
+                {
+                    case 9: Run9(kc, a, lda, b, ldb, c, ldc, add); break;
+                    case 8: Run8(kc, a, lda, b, ldb, c, ldc, add); break;
+                    case 7: Run7(kc, a, lda, b, ldb, c, ldc, add); break;
+                    case 6: Run6(kc, a, lda, b, ldb, c, ldc, add); break;
+                    case 5: Run5(kc, a, lda, b, ldb, c, ldc, add); break;
+                    case 4: Run4(kc, a, lda, b, ldb, c, ldc, add); break;
+                    case 3: Run3(kc, a, lda, b, ldb, c, ldc, add); break;
+                    case 2: Run2(kc, a, lda, b, ldb, c, ldc, add); break;
+                    case 1: Run1(kc, a, lda, b, ldb, c, ldc, add); break;
+                    default: throw new ArgumentOutOfRangeException(nameof(rows));
+                }
+                break;
+            case 2:
+                switch (rows)
+                {
+                    case 9: Run9x2(kc, a, lda, b, ldb, c, ldc, add); break;
+                    case 8: Run8x2(kc, a, lda, b, ldb, c, ldc, add); break;
+                    case 7: Run7x2(kc, a, lda, b, ldb, c, ldc, add); break;
+                    case 6: Run6x2(kc, a, lda, b, ldb, c, ldc, add); break;
+                    case 5: Run5x2(kc, a, lda, b, ldb, c, ldc, add); break;
+                    case 4: Run4x2(kc, a, lda, b, ldb, c, ldc, add); break;
+                    case 3: Run3x2(kc, a, lda, b, ldb, c, ldc, add); break;
+                    case 2: Run2x2(kc, a, lda, b, ldb, c, ldc, add); break;
+                    case 1: Run1x2(kc, a, lda, b, ldb, c, ldc, add); break;
+                    default: throw new ArgumentOutOfRangeException(nameof(rows));
+                }
+                break;
+            default:
+                switch (rows)
+                {
+                    case 9: Run9x1(kc, a, lda, b, ldb, c, ldc, add); break;
+                    case 8: Run8x1(kc, a, lda, b, ldb, c, ldc, add); break;
+                    case 7: Run7x1(kc, a, lda, b, ldb, c, ldc, add); break;
+                    case 6: Run6x1(kc, a, lda, b, ldb, c, ldc, add); break;
+                    case 5: Run5x1(kc, a, lda, b, ldb, c, ldc, add); break;
+                    case 4: Run4x1(kc, a, lda, b, ldb, c, ldc, add); break;
+                    case 3: Run3x1(kc, a, lda, b, ldb, c, ldc, add); break;
+                    case 2: Run2x1(kc, a, lda, b, ldb, c, ldc, add); break;
+                    case 1: Run1x1(kc, a, lda, b, ldb, c, ldc, add); break;
+                    default: throw new ArgumentOutOfRangeException(nameof(rows));
+                }
+                break;
         }
     }
 
@@ -1588,6 +1624,2112 @@ internal readonly unsafe struct MicroKernel9x48 : IMicroKernel
             Vector512.Store(c02, c + 32);
         }
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Run9x2(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default, c80 = default, c81 = default;
+        if (add && Sse.IsSupported)
+        {
+            Sse.Prefetch0(c + 0);
+            Sse.Prefetch0(c + 16);
+            Sse.Prefetch0(c + 1 * ldc + 0);
+            Sse.Prefetch0(c + 1 * ldc + 16);
+            Sse.Prefetch0(c + 2 * ldc + 0);
+            Sse.Prefetch0(c + 2 * ldc + 16);
+            Sse.Prefetch0(c + 3 * ldc + 0);
+            Sse.Prefetch0(c + 3 * ldc + 16);
+            Sse.Prefetch0(c + 4 * ldc + 0);
+            Sse.Prefetch0(c + 4 * ldc + 16);
+            Sse.Prefetch0(c + 5 * ldc + 0);
+            Sse.Prefetch0(c + 5 * ldc + 16);
+            Sse.Prefetch0(c + 6 * ldc + 0);
+            Sse.Prefetch0(c + 6 * ldc + 16);
+            Sse.Prefetch0(c + 7 * ldc + 0);
+            Sse.Prefetch0(c + 7 * ldc + 16);
+            Sse.Prefetch0(c + 8 * ldc + 0);
+            Sse.Prefetch0(c + 8 * ldc + 16);
+        }
+
+        // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
+        int p = 0;
+        float* ahead = b + PrefetchRows * ldb;
+        for (; p + 1 < kc; p += 2)
+        {
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead + 0);
+                    Sse.Prefetch0(ahead + 16);
+                }
+
+                var b0 = Vector512.Load(b + 0);
+                var b1 = Vector512.Load(b + 16);
+                var a0 = Vector512.Create(a[0]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+                var a1 = Vector512.Create(a[1]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+                var a2 = Vector512.Create(a[2]);
+                c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+                c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+                var a3 = Vector512.Create(a[3]);
+                c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+                c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
+                var a4 = Vector512.Create(a[4]);
+                c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
+                c41 = Vector512.FusedMultiplyAdd(a4, b1, c41);
+                var a5 = Vector512.Create(a[5]);
+                c50 = Vector512.FusedMultiplyAdd(a5, b0, c50);
+                c51 = Vector512.FusedMultiplyAdd(a5, b1, c51);
+                var a6 = Vector512.Create(a[6]);
+                c60 = Vector512.FusedMultiplyAdd(a6, b0, c60);
+                c61 = Vector512.FusedMultiplyAdd(a6, b1, c61);
+                var a7 = Vector512.Create(a[7]);
+                c70 = Vector512.FusedMultiplyAdd(a7, b0, c70);
+                c71 = Vector512.FusedMultiplyAdd(a7, b1, c71);
+                var a8 = Vector512.Create(a[8]);
+                c80 = Vector512.FusedMultiplyAdd(a8, b0, c80);
+                c81 = Vector512.FusedMultiplyAdd(a8, b1, c81);
+            }
+
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead + ldb + 0);
+                    Sse.Prefetch0(ahead + ldb + 16);
+                }
+
+                var b0 = Vector512.Load(b + ldb + 0);
+                var b1 = Vector512.Load(b + ldb + 16);
+                var a0 = Vector512.Create(a[0 + lda]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+                var a1 = Vector512.Create(a[1 + lda]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+                var a2 = Vector512.Create(a[2 + lda]);
+                c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+                c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+                var a3 = Vector512.Create(a[3 + lda]);
+                c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+                c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
+                var a4 = Vector512.Create(a[4 + lda]);
+                c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
+                c41 = Vector512.FusedMultiplyAdd(a4, b1, c41);
+                var a5 = Vector512.Create(a[5 + lda]);
+                c50 = Vector512.FusedMultiplyAdd(a5, b0, c50);
+                c51 = Vector512.FusedMultiplyAdd(a5, b1, c51);
+                var a6 = Vector512.Create(a[6 + lda]);
+                c60 = Vector512.FusedMultiplyAdd(a6, b0, c60);
+                c61 = Vector512.FusedMultiplyAdd(a6, b1, c61);
+                var a7 = Vector512.Create(a[7 + lda]);
+                c70 = Vector512.FusedMultiplyAdd(a7, b0, c70);
+                c71 = Vector512.FusedMultiplyAdd(a7, b1, c71);
+                var a8 = Vector512.Create(a[8 + lda]);
+                c80 = Vector512.FusedMultiplyAdd(a8, b0, c80);
+                c81 = Vector512.FusedMultiplyAdd(a8, b1, c81);
+            }
+
+            a += 2 * lda;
+            b += 2 * ldb;
+            ahead += 2 * ldb;
+        }
+
+        if (p < kc)
+        {
+            if (Sse.IsSupported)
+            {
+                Sse.Prefetch0(ahead + 0);
+                Sse.Prefetch0(ahead + 16);
+            }
+
+            var b0 = Vector512.Load(b + 0);
+            var b1 = Vector512.Load(b + 16);
+            var a0 = Vector512.Create(a[0]);
+            c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+            c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+            var a1 = Vector512.Create(a[1]);
+            c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+            var a2 = Vector512.Create(a[2]);
+            c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+            c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+            var a3 = Vector512.Create(a[3]);
+            c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+            c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
+            var a4 = Vector512.Create(a[4]);
+            c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
+            c41 = Vector512.FusedMultiplyAdd(a4, b1, c41);
+            var a5 = Vector512.Create(a[5]);
+            c50 = Vector512.FusedMultiplyAdd(a5, b0, c50);
+            c51 = Vector512.FusedMultiplyAdd(a5, b1, c51);
+            var a6 = Vector512.Create(a[6]);
+            c60 = Vector512.FusedMultiplyAdd(a6, b0, c60);
+            c61 = Vector512.FusedMultiplyAdd(a6, b1, c61);
+            var a7 = Vector512.Create(a[7]);
+            c70 = Vector512.FusedMultiplyAdd(a7, b0, c70);
+            c71 = Vector512.FusedMultiplyAdd(a7, b1, c71);
+            var a8 = Vector512.Create(a[8]);
+            c80 = Vector512.FusedMultiplyAdd(a8, b0, c80);
+            c81 = Vector512.FusedMultiplyAdd(a8, b1, c81);
+        }
+
+        if (add)
+        {
+            Vector512.Store(Vector512.Load(c + 0) + c00, c + 0);
+            Vector512.Store(Vector512.Load(c + 16) + c01, c + 16);
+            Vector512.Store(Vector512.Load(c + 1 * ldc + 0) + c10, c + 1 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 1 * ldc + 16) + c11, c + 1 * ldc + 16);
+            Vector512.Store(Vector512.Load(c + 2 * ldc + 0) + c20, c + 2 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 2 * ldc + 16) + c21, c + 2 * ldc + 16);
+            Vector512.Store(Vector512.Load(c + 3 * ldc + 0) + c30, c + 3 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 3 * ldc + 16) + c31, c + 3 * ldc + 16);
+            Vector512.Store(Vector512.Load(c + 4 * ldc + 0) + c40, c + 4 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 4 * ldc + 16) + c41, c + 4 * ldc + 16);
+            Vector512.Store(Vector512.Load(c + 5 * ldc + 0) + c50, c + 5 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 5 * ldc + 16) + c51, c + 5 * ldc + 16);
+            Vector512.Store(Vector512.Load(c + 6 * ldc + 0) + c60, c + 6 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 6 * ldc + 16) + c61, c + 6 * ldc + 16);
+            Vector512.Store(Vector512.Load(c + 7 * ldc + 0) + c70, c + 7 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 7 * ldc + 16) + c71, c + 7 * ldc + 16);
+            Vector512.Store(Vector512.Load(c + 8 * ldc + 0) + c80, c + 8 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 8 * ldc + 16) + c81, c + 8 * ldc + 16);
+        }
+        else
+        {
+            Vector512.Store(c00, c + 0);
+            Vector512.Store(c01, c + 16);
+            Vector512.Store(c10, c + 1 * ldc + 0);
+            Vector512.Store(c11, c + 1 * ldc + 16);
+            Vector512.Store(c20, c + 2 * ldc + 0);
+            Vector512.Store(c21, c + 2 * ldc + 16);
+            Vector512.Store(c30, c + 3 * ldc + 0);
+            Vector512.Store(c31, c + 3 * ldc + 16);
+            Vector512.Store(c40, c + 4 * ldc + 0);
+            Vector512.Store(c41, c + 4 * ldc + 16);
+            Vector512.Store(c50, c + 5 * ldc + 0);
+            Vector512.Store(c51, c + 5 * ldc + 16);
+            Vector512.Store(c60, c + 6 * ldc + 0);
+            Vector512.Store(c61, c + 6 * ldc + 16);
+            Vector512.Store(c70, c + 7 * ldc + 0);
+            Vector512.Store(c71, c + 7 * ldc + 16);
+            Vector512.Store(c80, c + 8 * ldc + 0);
+            Vector512.Store(c81, c + 8 * ldc + 16);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Run8x2(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
+        if (add && Sse.IsSupported)
+        {
+            Sse.Prefetch0(c + 0);
+            Sse.Prefetch0(c + 16);
+            Sse.Prefetch0(c + 1 * ldc + 0);
+            Sse.Prefetch0(c + 1 * ldc + 16);
+            Sse.Prefetch0(c + 2 * ldc + 0);
+            Sse.Prefetch0(c + 2 * ldc + 16);
+            Sse.Prefetch0(c + 3 * ldc + 0);
+            Sse.Prefetch0(c + 3 * ldc + 16);
+            Sse.Prefetch0(c + 4 * ldc + 0);
+            Sse.Prefetch0(c + 4 * ldc + 16);
+            Sse.Prefetch0(c + 5 * ldc + 0);
+            Sse.Prefetch0(c + 5 * ldc + 16);
+            Sse.Prefetch0(c + 6 * ldc + 0);
+            Sse.Prefetch0(c + 6 * ldc + 16);
+            Sse.Prefetch0(c + 7 * ldc + 0);
+            Sse.Prefetch0(c + 7 * ldc + 16);
+        }
+
+        // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
+        int p = 0;
+        float* ahead = b + PrefetchRows * ldb;
+        for (; p + 1 < kc; p += 2)
+        {
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead + 0);
+                    Sse.Prefetch0(ahead + 16);
+                }
+
+                var b0 = Vector512.Load(b + 0);
+                var b1 = Vector512.Load(b + 16);
+                var a0 = Vector512.Create(a[0]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+                var a1 = Vector512.Create(a[1]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+                var a2 = Vector512.Create(a[2]);
+                c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+                c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+                var a3 = Vector512.Create(a[3]);
+                c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+                c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
+                var a4 = Vector512.Create(a[4]);
+                c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
+                c41 = Vector512.FusedMultiplyAdd(a4, b1, c41);
+                var a5 = Vector512.Create(a[5]);
+                c50 = Vector512.FusedMultiplyAdd(a5, b0, c50);
+                c51 = Vector512.FusedMultiplyAdd(a5, b1, c51);
+                var a6 = Vector512.Create(a[6]);
+                c60 = Vector512.FusedMultiplyAdd(a6, b0, c60);
+                c61 = Vector512.FusedMultiplyAdd(a6, b1, c61);
+                var a7 = Vector512.Create(a[7]);
+                c70 = Vector512.FusedMultiplyAdd(a7, b0, c70);
+                c71 = Vector512.FusedMultiplyAdd(a7, b1, c71);
+            }
+
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead + ldb + 0);
+                    Sse.Prefetch0(ahead + ldb + 16);
+                }
+
+                var b0 = Vector512.Load(b + ldb + 0);
+                var b1 = Vector512.Load(b + ldb + 16);
+                var a0 = Vector512.Create(a[0 + lda]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+                var a1 = Vector512.Create(a[1 + lda]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+                var a2 = Vector512.Create(a[2 + lda]);
+                c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+                c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+                var a3 = Vector512.Create(a[3 + lda]);
+                c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+                c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
+                var a4 = Vector512.Create(a[4 + lda]);
+                c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
+                c41 = Vector512.FusedMultiplyAdd(a4, b1, c41);
+                var a5 = Vector512.Create(a[5 + lda]);
+                c50 = Vector512.FusedMultiplyAdd(a5, b0, c50);
+                c51 = Vector512.FusedMultiplyAdd(a5, b1, c51);
+                var a6 = Vector512.Create(a[6 + lda]);
+                c60 = Vector512.FusedMultiplyAdd(a6, b0, c60);
+                c61 = Vector512.FusedMultiplyAdd(a6, b1, c61);
+                var a7 = Vector512.Create(a[7 + lda]);
+                c70 = Vector512.FusedMultiplyAdd(a7, b0, c70);
+                c71 = Vector512.FusedMultiplyAdd(a7, b1, c71);
+            }
+
+            a += 2 * lda;
+            b += 2 * ldb;
+            ahead += 2 * ldb;
+        }
+
+        if (p < kc)
+        {
+            if (Sse.IsSupported)
+            {
+                Sse.Prefetch0(ahead + 0);
+                Sse.Prefetch0(ahead + 16);
+            }
+
+            var b0 = Vector512.Load(b + 0);
+            var b1 = Vector512.Load(b + 16);
+            var a0 = Vector512.Create(a[0]);
+            c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+            c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+            var a1 = Vector512.Create(a[1]);
+            c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+            var a2 = Vector512.Create(a[2]);
+            c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+            c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+            var a3 = Vector512.Create(a[3]);
+            c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+            c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
+            var a4 = Vector512.Create(a[4]);
+            c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
+            c41 = Vector512.FusedMultiplyAdd(a4, b1, c41);
+            var a5 = Vector512.Create(a[5]);
+            c50 = Vector512.FusedMultiplyAdd(a5, b0, c50);
+            c51 = Vector512.FusedMultiplyAdd(a5, b1, c51);
+            var a6 = Vector512.Create(a[6]);
+            c60 = Vector512.FusedMultiplyAdd(a6, b0, c60);
+            c61 = Vector512.FusedMultiplyAdd(a6, b1, c61);
+            var a7 = Vector512.Create(a[7]);
+            c70 = Vector512.FusedMultiplyAdd(a7, b0, c70);
+            c71 = Vector512.FusedMultiplyAdd(a7, b1, c71);
+        }
+
+        if (add)
+        {
+            Vector512.Store(Vector512.Load(c + 0) + c00, c + 0);
+            Vector512.Store(Vector512.Load(c + 16) + c01, c + 16);
+            Vector512.Store(Vector512.Load(c + 1 * ldc + 0) + c10, c + 1 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 1 * ldc + 16) + c11, c + 1 * ldc + 16);
+            Vector512.Store(Vector512.Load(c + 2 * ldc + 0) + c20, c + 2 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 2 * ldc + 16) + c21, c + 2 * ldc + 16);
+            Vector512.Store(Vector512.Load(c + 3 * ldc + 0) + c30, c + 3 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 3 * ldc + 16) + c31, c + 3 * ldc + 16);
+            Vector512.Store(Vector512.Load(c + 4 * ldc + 0) + c40, c + 4 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 4 * ldc + 16) + c41, c + 4 * ldc + 16);
+            Vector512.Store(Vector512.Load(c + 5 * ldc + 0) + c50, c + 5 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 5 * ldc + 16) + c51, c + 5 * ldc + 16);
+            Vector512.Store(Vector512.Load(c + 6 * ldc + 0) + c60, c + 6 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 6 * ldc + 16) + c61, c + 6 * ldc + 16);
+            Vector512.Store(Vector512.Load(c + 7 * ldc + 0) + c70, c + 7 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 7 * ldc + 16) + c71, c + 7 * ldc + 16);
+        }
+        else
+        {
+            Vector512.Store(c00, c + 0);
+            Vector512.Store(c01, c + 16);
+            Vector512.Store(c10, c + 1 * ldc + 0);
+            Vector512.Store(c11, c + 1 * ldc + 16);
+            Vector512.Store(c20, c + 2 * ldc + 0);
+            Vector512.Store(c21, c + 2 * ldc + 16);
+            Vector512.Store(c30, c + 3 * ldc + 0);
+            Vector512.Store(c31, c + 3 * ldc + 16);
+            Vector512.Store(c40, c + 4 * ldc + 0);
+            Vector512.Store(c41, c + 4 * ldc + 16);
+            Vector512.Store(c50, c + 5 * ldc + 0);
+            Vector512.Store(c51, c + 5 * ldc + 16);
+            Vector512.Store(c60, c + 6 * ldc + 0);
+            Vector512.Store(c61, c + 6 * ldc + 16);
+            Vector512.Store(c70, c + 7 * ldc + 0);
+            Vector512.Store(c71, c + 7 * ldc + 16);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Run7x2(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default;
+        if (add && Sse.IsSupported)
+        {
+            Sse.Prefetch0(c + 0);
+            Sse.Prefetch0(c + 16);
+            Sse.Prefetch0(c + 1 * ldc + 0);
+            Sse.Prefetch0(c + 1 * ldc + 16);
+            Sse.Prefetch0(c + 2 * ldc + 0);
+            Sse.Prefetch0(c + 2 * ldc + 16);
+            Sse.Prefetch0(c + 3 * ldc + 0);
+            Sse.Prefetch0(c + 3 * ldc + 16);
+            Sse.Prefetch0(c + 4 * ldc + 0);
+            Sse.Prefetch0(c + 4 * ldc + 16);
+            Sse.Prefetch0(c + 5 * ldc + 0);
+            Sse.Prefetch0(c + 5 * ldc + 16);
+            Sse.Prefetch0(c + 6 * ldc + 0);
+            Sse.Prefetch0(c + 6 * ldc + 16);
+        }
+
+        // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
+        int p = 0;
+        float* ahead = b + PrefetchRows * ldb;
+        for (; p + 1 < kc; p += 2)
+        {
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead + 0);
+                    Sse.Prefetch0(ahead + 16);
+                }
+
+                var b0 = Vector512.Load(b + 0);
+                var b1 = Vector512.Load(b + 16);
+                var a0 = Vector512.Create(a[0]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+                var a1 = Vector512.Create(a[1]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+                var a2 = Vector512.Create(a[2]);
+                c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+                c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+                var a3 = Vector512.Create(a[3]);
+                c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+                c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
+                var a4 = Vector512.Create(a[4]);
+                c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
+                c41 = Vector512.FusedMultiplyAdd(a4, b1, c41);
+                var a5 = Vector512.Create(a[5]);
+                c50 = Vector512.FusedMultiplyAdd(a5, b0, c50);
+                c51 = Vector512.FusedMultiplyAdd(a5, b1, c51);
+                var a6 = Vector512.Create(a[6]);
+                c60 = Vector512.FusedMultiplyAdd(a6, b0, c60);
+                c61 = Vector512.FusedMultiplyAdd(a6, b1, c61);
+            }
+
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead + ldb + 0);
+                    Sse.Prefetch0(ahead + ldb + 16);
+                }
+
+                var b0 = Vector512.Load(b + ldb + 0);
+                var b1 = Vector512.Load(b + ldb + 16);
+                var a0 = Vector512.Create(a[0 + lda]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+                var a1 = Vector512.Create(a[1 + lda]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+                var a2 = Vector512.Create(a[2 + lda]);
+                c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+                c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+                var a3 = Vector512.Create(a[3 + lda]);
+                c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+                c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
+                var a4 = Vector512.Create(a[4 + lda]);
+                c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
+                c41 = Vector512.FusedMultiplyAdd(a4, b1, c41);
+                var a5 = Vector512.Create(a[5 + lda]);
+                c50 = Vector512.FusedMultiplyAdd(a5, b0, c50);
+                c51 = Vector512.FusedMultiplyAdd(a5, b1, c51);
+                var a6 = Vector512.Create(a[6 + lda]);
+                c60 = Vector512.FusedMultiplyAdd(a6, b0, c60);
+                c61 = Vector512.FusedMultiplyAdd(a6, b1, c61);
+            }
+
+            a += 2 * lda;
+            b += 2 * ldb;
+            ahead += 2 * ldb;
+        }
+
+        if (p < kc)
+        {
+            if (Sse.IsSupported)
+            {
+                Sse.Prefetch0(ahead + 0);
+                Sse.Prefetch0(ahead + 16);
+            }
+
+            var b0 = Vector512.Load(b + 0);
+            var b1 = Vector512.Load(b + 16);
+            var a0 = Vector512.Create(a[0]);
+            c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+            c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+            var a1 = Vector512.Create(a[1]);
+            c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+            var a2 = Vector512.Create(a[2]);
+            c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+            c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+            var a3 = Vector512.Create(a[3]);
+            c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+            c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
+            var a4 = Vector512.Create(a[4]);
+            c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
+            c41 = Vector512.FusedMultiplyAdd(a4, b1, c41);
+            var a5 = Vector512.Create(a[5]);
+            c50 = Vector512.FusedMultiplyAdd(a5, b0, c50);
+            c51 = Vector512.FusedMultiplyAdd(a5, b1, c51);
+            var a6 = Vector512.Create(a[6]);
+            c60 = Vector512.FusedMultiplyAdd(a6, b0, c60);
+            c61 = Vector512.FusedMultiplyAdd(a6, b1, c61);
+        }
+
+        if (add)
+        {
+            Vector512.Store(Vector512.Load(c + 0) + c00, c + 0);
+            Vector512.Store(Vector512.Load(c + 16) + c01, c + 16);
+            Vector512.Store(Vector512.Load(c + 1 * ldc + 0) + c10, c + 1 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 1 * ldc + 16) + c11, c + 1 * ldc + 16);
+            Vector512.Store(Vector512.Load(c + 2 * ldc + 0) + c20, c + 2 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 2 * ldc + 16) + c21, c + 2 * ldc + 16);
+            Vector512.Store(Vector512.Load(c + 3 * ldc + 0) + c30, c + 3 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 3 * ldc + 16) + c31, c + 3 * ldc + 16);
+            Vector512.Store(Vector512.Load(c + 4 * ldc + 0) + c40, c + 4 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 4 * ldc + 16) + c41, c + 4 * ldc + 16);
+            Vector512.Store(Vector512.Load(c + 5 * ldc + 0) + c50, c + 5 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 5 * ldc + 16) + c51, c + 5 * ldc + 16);
+            Vector512.Store(Vector512.Load(c + 6 * ldc + 0) + c60, c + 6 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 6 * ldc + 16) + c61, c + 6 * ldc + 16);
+        }
+        else
+        {
+            Vector512.Store(c00, c + 0);
+            Vector512.Store(c01, c + 16);
+            Vector512.Store(c10, c + 1 * ldc + 0);
+            Vector512.Store(c11, c + 1 * ldc + 16);
+            Vector512.Store(c20, c + 2 * ldc + 0);
+            Vector512.Store(c21, c + 2 * ldc + 16);
+            Vector512.Store(c30, c + 3 * ldc + 0);
+            Vector512.Store(c31, c + 3 * ldc + 16);
+            Vector512.Store(c40, c + 4 * ldc + 0);
+            Vector512.Store(c41, c + 4 * ldc + 16);
+            Vector512.Store(c50, c + 5 * ldc + 0);
+            Vector512.Store(c51, c + 5 * ldc + 16);
+            Vector512.Store(c60, c + 6 * ldc + 0);
+            Vector512.Store(c61, c + 6 * ldc + 16);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Run6x2(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
+        if (add && Sse.IsSupported)
+        {
+            Sse.Prefetch0(c + 0);
+            Sse.Prefetch0(c + 16);
+            Sse.Prefetch0(c + 1 * ldc + 0);
+            Sse.Prefetch0(c + 1 * ldc + 16);
+            Sse.Prefetch0(c + 2 * ldc + 0);
+            Sse.Prefetch0(c + 2 * ldc + 16);
+            Sse.Prefetch0(c + 3 * ldc + 0);
+            Sse.Prefetch0(c + 3 * ldc + 16);
+            Sse.Prefetch0(c + 4 * ldc + 0);
+            Sse.Prefetch0(c + 4 * ldc + 16);
+            Sse.Prefetch0(c + 5 * ldc + 0);
+            Sse.Prefetch0(c + 5 * ldc + 16);
+        }
+
+        // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
+        int p = 0;
+        float* ahead = b + PrefetchRows * ldb;
+        for (; p + 1 < kc; p += 2)
+        {
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead + 0);
+                    Sse.Prefetch0(ahead + 16);
+                }
+
+                var b0 = Vector512.Load(b + 0);
+                var b1 = Vector512.Load(b + 16);
+                var a0 = Vector512.Create(a[0]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+                var a1 = Vector512.Create(a[1]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+                var a2 = Vector512.Create(a[2]);
+                c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+                c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+                var a3 = Vector512.Create(a[3]);
+                c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+                c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
+                var a4 = Vector512.Create(a[4]);
+                c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
+                c41 = Vector512.FusedMultiplyAdd(a4, b1, c41);
+                var a5 = Vector512.Create(a[5]);
+                c50 = Vector512.FusedMultiplyAdd(a5, b0, c50);
+                c51 = Vector512.FusedMultiplyAdd(a5, b1, c51);
+            }
+
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead + ldb + 0);
+                    Sse.Prefetch0(ahead + ldb + 16);
+                }
+
+                var b0 = Vector512.Load(b + ldb + 0);
+                var b1 = Vector512.Load(b + ldb + 16);
+                var a0 = Vector512.Create(a[0 + lda]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+                var a1 = Vector512.Create(a[1 + lda]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+                var a2 = Vector512.Create(a[2 + lda]);
+                c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+                c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+                var a3 = Vector512.Create(a[3 + lda]);
+                c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+                c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
+                var a4 = Vector512.Create(a[4 + lda]);
+                c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
+                c41 = Vector512.FusedMultiplyAdd(a4, b1, c41);
+                var a5 = Vector512.Create(a[5 + lda]);
+                c50 = Vector512.FusedMultiplyAdd(a5, b0, c50);
+                c51 = Vector512.FusedMultiplyAdd(a5, b1, c51);
+            }
+
+            a += 2 * lda;
+            b += 2 * ldb;
+            ahead += 2 * ldb;
+        }
+
+        if (p < kc)
+        {
+            if (Sse.IsSupported)
+            {
+                Sse.Prefetch0(ahead + 0);
+                Sse.Prefetch0(ahead + 16);
+            }
+
+            var b0 = Vector512.Load(b + 0);
+            var b1 = Vector512.Load(b + 16);
+            var a0 = Vector512.Create(a[0]);
+            c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+            c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+            var a1 = Vector512.Create(a[1]);
+            c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+            var a2 = Vector512.Create(a[2]);
+            c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+            c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+            var a3 = Vector512.Create(a[3]);
+            c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+            c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
+            var a4 = Vector512.Create(a[4]);
+            c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
+            c41 = Vector512.FusedMultiplyAdd(a4, b1, c41);
+            var a5 = Vector512.Create(a[5]);
+            c50 = Vector512.FusedMultiplyAdd(a5, b0, c50);
+            c51 = Vector512.FusedMultiplyAdd(a5, b1, c51);
+        }
+
+        if (add)
+        {
+            Vector512.Store(Vector512.Load(c + 0) + c00, c + 0);
+            Vector512.Store(Vector512.Load(c + 16) + c01, c + 16);
+            Vector512.Store(Vector512.Load(c + 1 * ldc + 0) + c10, c + 1 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 1 * ldc + 16) + c11, c + 1 * ldc + 16);
+            Vector512.Store(Vector512.Load(c + 2 * ldc + 0) + c20, c + 2 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 2 * ldc + 16) + c21, c + 2 * ldc + 16);
+            Vector512.Store(Vector512.Load(c + 3 * ldc + 0) + c30, c + 3 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 3 * ldc + 16) + c31, c + 3 * ldc + 16);
+            Vector512.Store(Vector512.Load(c + 4 * ldc + 0) + c40, c + 4 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 4 * ldc + 16) + c41, c + 4 * ldc + 16);
+            Vector512.Store(Vector512.Load(c + 5 * ldc + 0) + c50, c + 5 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 5 * ldc + 16) + c51, c + 5 * ldc + 16);
+        }
+        else
+        {
+            Vector512.Store(c00, c + 0);
+            Vector512.Store(c01, c + 16);
+            Vector512.Store(c10, c + 1 * ldc + 0);
+            Vector512.Store(c11, c + 1 * ldc + 16);
+            Vector512.Store(c20, c + 2 * ldc + 0);
+            Vector512.Store(c21, c + 2 * ldc + 16);
+            Vector512.Store(c30, c + 3 * ldc + 0);
+            Vector512.Store(c31, c + 3 * ldc + 16);
+            Vector512.Store(c40, c + 4 * ldc + 0);
+            Vector512.Store(c41, c + 4 * ldc + 16);
+            Vector512.Store(c50, c + 5 * ldc + 0);
+            Vector512.Store(c51, c + 5 * ldc + 16);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Run5x2(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default, c40 = default, c41 = default;
+        if (add && Sse.IsSupported)
+        {
+            Sse.Prefetch0(c + 0);
+            Sse.Prefetch0(c + 16);
+            Sse.Prefetch0(c + 1 * ldc + 0);
+            Sse.Prefetch0(c + 1 * ldc + 16);
+            Sse.Prefetch0(c + 2 * ldc + 0);
+            Sse.Prefetch0(c + 2 * ldc + 16);
+            Sse.Prefetch0(c + 3 * ldc + 0);
+            Sse.Prefetch0(c + 3 * ldc + 16);
+            Sse.Prefetch0(c + 4 * ldc + 0);
+            Sse.Prefetch0(c + 4 * ldc + 16);
+        }
+
+        // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
+        int p = 0;
+        float* ahead = b + PrefetchRows * ldb;
+        for (; p + 1 < kc; p += 2)
+        {
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead + 0);
+                    Sse.Prefetch0(ahead + 16);
+                }
+
+                var b0 = Vector512.Load(b + 0);
+                var b1 = Vector512.Load(b + 16);
+                var a0 = Vector512.Create(a[0]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+                var a1 = Vector512.Create(a[1]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+                var a2 = Vector512.Create(a[2]);
+                c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+                c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+                var a3 = Vector512.Create(a[3]);
+                c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+                c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
+                var a4 = Vector512.Create(a[4]);
+                c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
+                c41 = Vector512.FusedMultiplyAdd(a4, b1, c41);
+            }
+
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead + ldb + 0);
+                    Sse.Prefetch0(ahead + ldb + 16);
+                }
+
+                var b0 = Vector512.Load(b + ldb + 0);
+                var b1 = Vector512.Load(b + ldb + 16);
+                var a0 = Vector512.Create(a[0 + lda]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+                var a1 = Vector512.Create(a[1 + lda]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+                var a2 = Vector512.Create(a[2 + lda]);
+                c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+                c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+                var a3 = Vector512.Create(a[3 + lda]);
+                c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+                c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
+                var a4 = Vector512.Create(a[4 + lda]);
+                c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
+                c41 = Vector512.FusedMultiplyAdd(a4, b1, c41);
+            }
+
+            a += 2 * lda;
+            b += 2 * ldb;
+            ahead += 2 * ldb;
+        }
+
+        if (p < kc)
+        {
+            if (Sse.IsSupported)
+            {
+                Sse.Prefetch0(ahead + 0);
+                Sse.Prefetch0(ahead + 16);
+            }
+
+            var b0 = Vector512.Load(b + 0);
+            var b1 = Vector512.Load(b + 16);
+            var a0 = Vector512.Create(a[0]);
+            c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+            c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+            var a1 = Vector512.Create(a[1]);
+            c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+            var a2 = Vector512.Create(a[2]);
+            c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+            c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+            var a3 = Vector512.Create(a[3]);
+            c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+            c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
+            var a4 = Vector512.Create(a[4]);
+            c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
+            c41 = Vector512.FusedMultiplyAdd(a4, b1, c41);
+        }
+
+        if (add)
+        {
+            Vector512.Store(Vector512.Load(c + 0) + c00, c + 0);
+            Vector512.Store(Vector512.Load(c + 16) + c01, c + 16);
+            Vector512.Store(Vector512.Load(c + 1 * ldc + 0) + c10, c + 1 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 1 * ldc + 16) + c11, c + 1 * ldc + 16);
+            Vector512.Store(Vector512.Load(c + 2 * ldc + 0) + c20, c + 2 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 2 * ldc + 16) + c21, c + 2 * ldc + 16);
+            Vector512.Store(Vector512.Load(c + 3 * ldc + 0) + c30, c + 3 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 3 * ldc + 16) + c31, c + 3 * ldc + 16);
+            Vector512.Store(Vector512.Load(c + 4 * ldc + 0) + c40, c + 4 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 4 * ldc + 16) + c41, c + 4 * ldc + 16);
+        }
+        else
+        {
+            Vector512.Store(c00, c + 0);
+            Vector512.Store(c01, c + 16);
+            Vector512.Store(c10, c + 1 * ldc + 0);
+            Vector512.Store(c11, c + 1 * ldc + 16);
+            Vector512.Store(c20, c + 2 * ldc + 0);
+            Vector512.Store(c21, c + 2 * ldc + 16);
+            Vector512.Store(c30, c + 3 * ldc + 0);
+            Vector512.Store(c31, c + 3 * ldc + 16);
+            Vector512.Store(c40, c + 4 * ldc + 0);
+            Vector512.Store(c41, c + 4 * ldc + 16);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Run4x2(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        if (add && Sse.IsSupported)
+        {
+            Sse.Prefetch0(c + 0);
+            Sse.Prefetch0(c + 16);
+            Sse.Prefetch0(c + 1 * ldc + 0);
+            Sse.Prefetch0(c + 1 * ldc + 16);
+            Sse.Prefetch0(c + 2 * ldc + 0);
+            Sse.Prefetch0(c + 2 * ldc + 16);
+            Sse.Prefetch0(c + 3 * ldc + 0);
+            Sse.Prefetch0(c + 3 * ldc + 16);
+        }
+
+        // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
+        int p = 0;
+        float* ahead = b + PrefetchRows * ldb;
+        for (; p + 1 < kc; p += 2)
+        {
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead + 0);
+                    Sse.Prefetch0(ahead + 16);
+                }
+
+                var b0 = Vector512.Load(b + 0);
+                var b1 = Vector512.Load(b + 16);
+                var a0 = Vector512.Create(a[0]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+                var a1 = Vector512.Create(a[1]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+                var a2 = Vector512.Create(a[2]);
+                c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+                c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+                var a3 = Vector512.Create(a[3]);
+                c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+                c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
+            }
+
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead + ldb + 0);
+                    Sse.Prefetch0(ahead + ldb + 16);
+                }
+
+                var b0 = Vector512.Load(b + ldb + 0);
+                var b1 = Vector512.Load(b + ldb + 16);
+                var a0 = Vector512.Create(a[0 + lda]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+                var a1 = Vector512.Create(a[1 + lda]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+                var a2 = Vector512.Create(a[2 + lda]);
+                c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+                c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+                var a3 = Vector512.Create(a[3 + lda]);
+                c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+                c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
+            }
+
+            a += 2 * lda;
+            b += 2 * ldb;
+            ahead += 2 * ldb;
+        }
+
+        if (p < kc)
+        {
+            if (Sse.IsSupported)
+            {
+                Sse.Prefetch0(ahead + 0);
+                Sse.Prefetch0(ahead + 16);
+            }
+
+            var b0 = Vector512.Load(b + 0);
+            var b1 = Vector512.Load(b + 16);
+            var a0 = Vector512.Create(a[0]);
+            c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+            c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+            var a1 = Vector512.Create(a[1]);
+            c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+            var a2 = Vector512.Create(a[2]);
+            c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+            c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+            var a3 = Vector512.Create(a[3]);
+            c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+            c31 = Vector512.FusedMultiplyAdd(a3, b1, c31);
+        }
+
+        if (add)
+        {
+            Vector512.Store(Vector512.Load(c + 0) + c00, c + 0);
+            Vector512.Store(Vector512.Load(c + 16) + c01, c + 16);
+            Vector512.Store(Vector512.Load(c + 1 * ldc + 0) + c10, c + 1 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 1 * ldc + 16) + c11, c + 1 * ldc + 16);
+            Vector512.Store(Vector512.Load(c + 2 * ldc + 0) + c20, c + 2 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 2 * ldc + 16) + c21, c + 2 * ldc + 16);
+            Vector512.Store(Vector512.Load(c + 3 * ldc + 0) + c30, c + 3 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 3 * ldc + 16) + c31, c + 3 * ldc + 16);
+        }
+        else
+        {
+            Vector512.Store(c00, c + 0);
+            Vector512.Store(c01, c + 16);
+            Vector512.Store(c10, c + 1 * ldc + 0);
+            Vector512.Store(c11, c + 1 * ldc + 16);
+            Vector512.Store(c20, c + 2 * ldc + 0);
+            Vector512.Store(c21, c + 2 * ldc + 16);
+            Vector512.Store(c30, c + 3 * ldc + 0);
+            Vector512.Store(c31, c + 3 * ldc + 16);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Run3x2(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
+        if (add && Sse.IsSupported)
+        {
+            Sse.Prefetch0(c + 0);
+            Sse.Prefetch0(c + 16);
+            Sse.Prefetch0(c + 1 * ldc + 0);
+            Sse.Prefetch0(c + 1 * ldc + 16);
+            Sse.Prefetch0(c + 2 * ldc + 0);
+            Sse.Prefetch0(c + 2 * ldc + 16);
+        }
+
+        // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
+        int p = 0;
+        float* ahead = b + PrefetchRows * ldb;
+        for (; p + 1 < kc; p += 2)
+        {
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead + 0);
+                    Sse.Prefetch0(ahead + 16);
+                }
+
+                var b0 = Vector512.Load(b + 0);
+                var b1 = Vector512.Load(b + 16);
+                var a0 = Vector512.Create(a[0]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+                var a1 = Vector512.Create(a[1]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+                var a2 = Vector512.Create(a[2]);
+                c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+                c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+            }
+
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead + ldb + 0);
+                    Sse.Prefetch0(ahead + ldb + 16);
+                }
+
+                var b0 = Vector512.Load(b + ldb + 0);
+                var b1 = Vector512.Load(b + ldb + 16);
+                var a0 = Vector512.Create(a[0 + lda]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+                var a1 = Vector512.Create(a[1 + lda]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+                var a2 = Vector512.Create(a[2 + lda]);
+                c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+                c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+            }
+
+            a += 2 * lda;
+            b += 2 * ldb;
+            ahead += 2 * ldb;
+        }
+
+        if (p < kc)
+        {
+            if (Sse.IsSupported)
+            {
+                Sse.Prefetch0(ahead + 0);
+                Sse.Prefetch0(ahead + 16);
+            }
+
+            var b0 = Vector512.Load(b + 0);
+            var b1 = Vector512.Load(b + 16);
+            var a0 = Vector512.Create(a[0]);
+            c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+            c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+            var a1 = Vector512.Create(a[1]);
+            c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+            var a2 = Vector512.Create(a[2]);
+            c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+            c21 = Vector512.FusedMultiplyAdd(a2, b1, c21);
+        }
+
+        if (add)
+        {
+            Vector512.Store(Vector512.Load(c + 0) + c00, c + 0);
+            Vector512.Store(Vector512.Load(c + 16) + c01, c + 16);
+            Vector512.Store(Vector512.Load(c + 1 * ldc + 0) + c10, c + 1 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 1 * ldc + 16) + c11, c + 1 * ldc + 16);
+            Vector512.Store(Vector512.Load(c + 2 * ldc + 0) + c20, c + 2 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 2 * ldc + 16) + c21, c + 2 * ldc + 16);
+        }
+        else
+        {
+            Vector512.Store(c00, c + 0);
+            Vector512.Store(c01, c + 16);
+            Vector512.Store(c10, c + 1 * ldc + 0);
+            Vector512.Store(c11, c + 1 * ldc + 16);
+            Vector512.Store(c20, c + 2 * ldc + 0);
+            Vector512.Store(c21, c + 2 * ldc + 16);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Run2x2(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
+    {
+        Vector512<float> c00 = default, c01 = default, c10 = default, c11 = default;
+        if (add && Sse.IsSupported)
+        {
+            Sse.Prefetch0(c + 0);
+            Sse.Prefetch0(c + 16);
+            Sse.Prefetch0(c + 1 * ldc + 0);
+            Sse.Prefetch0(c + 1 * ldc + 16);
+        }
+
+        // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
+        int p = 0;
+        float* ahead = b + PrefetchRows * ldb;
+        for (; p + 1 < kc; p += 2)
+        {
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead + 0);
+                    Sse.Prefetch0(ahead + 16);
+                }
+
+                var b0 = Vector512.Load(b + 0);
+                var b1 = Vector512.Load(b + 16);
+                var a0 = Vector512.Create(a[0]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+                var a1 = Vector512.Create(a[1]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+            }
+
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead + ldb + 0);
+                    Sse.Prefetch0(ahead + ldb + 16);
+                }
+
+                var b0 = Vector512.Load(b + ldb + 0);
+                var b1 = Vector512.Load(b + ldb + 16);
+                var a0 = Vector512.Create(a[0 + lda]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+                var a1 = Vector512.Create(a[1 + lda]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+                c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+            }
+
+            a += 2 * lda;
+            b += 2 * ldb;
+            ahead += 2 * ldb;
+        }
+
+        if (p < kc)
+        {
+            if (Sse.IsSupported)
+            {
+                Sse.Prefetch0(ahead + 0);
+                Sse.Prefetch0(ahead + 16);
+            }
+
+            var b0 = Vector512.Load(b + 0);
+            var b1 = Vector512.Load(b + 16);
+            var a0 = Vector512.Create(a[0]);
+            c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+            c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+            var a1 = Vector512.Create(a[1]);
+            c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+            c11 = Vector512.FusedMultiplyAdd(a1, b1, c11);
+        }
+
+        if (add)
+        {
+            Vector512.Store(Vector512.Load(c + 0) + c00, c + 0);
+            Vector512.Store(Vector512.Load(c + 16) + c01, c + 16);
+            Vector512.Store(Vector512.Load(c + 1 * ldc + 0) + c10, c + 1 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 1 * ldc + 16) + c11, c + 1 * ldc + 16);
+        }
+        else
+        {
+            Vector512.Store(c00, c + 0);
+            Vector512.Store(c01, c + 16);
+            Vector512.Store(c10, c + 1 * ldc + 0);
+            Vector512.Store(c11, c + 1 * ldc + 16);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Run1x2(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
+    {
+        Vector512<float> c00 = default, c01 = default;
+        if (add && Sse.IsSupported)
+        {
+            Sse.Prefetch0(c + 0);
+            Sse.Prefetch0(c + 16);
+        }
+
+        // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
+        int p = 0;
+        float* ahead = b + PrefetchRows * ldb;
+        for (; p + 1 < kc; p += 2)
+        {
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead + 0);
+                    Sse.Prefetch0(ahead + 16);
+                }
+
+                var b0 = Vector512.Load(b + 0);
+                var b1 = Vector512.Load(b + 16);
+                var a0 = Vector512.Create(a[0]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+            }
+
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead + ldb + 0);
+                    Sse.Prefetch0(ahead + ldb + 16);
+                }
+
+                var b0 = Vector512.Load(b + ldb + 0);
+                var b1 = Vector512.Load(b + ldb + 16);
+                var a0 = Vector512.Create(a[0 + lda]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+            }
+
+            a += 2 * lda;
+            b += 2 * ldb;
+            ahead += 2 * ldb;
+        }
+
+        if (p < kc)
+        {
+            if (Sse.IsSupported)
+            {
+                Sse.Prefetch0(ahead + 0);
+                Sse.Prefetch0(ahead + 16);
+            }
+
+            var b0 = Vector512.Load(b + 0);
+            var b1 = Vector512.Load(b + 16);
+            var a0 = Vector512.Create(a[0]);
+            c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+            c01 = Vector512.FusedMultiplyAdd(a0, b1, c01);
+        }
+
+        if (add)
+        {
+            Vector512.Store(Vector512.Load(c + 0) + c00, c + 0);
+            Vector512.Store(Vector512.Load(c + 16) + c01, c + 16);
+        }
+        else
+        {
+            Vector512.Store(c00, c + 0);
+            Vector512.Store(c01, c + 16);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Run9x1(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
+    {
+        Vector512<float> c00 = default, c10 = default, c20 = default, c30 = default, c40 = default, c50 = default, c60 = default, c70 = default, c80 = default;
+        if (add && Sse.IsSupported)
+        {
+            Sse.Prefetch0(c + 0);
+            Sse.Prefetch0(c + 1 * ldc + 0);
+            Sse.Prefetch0(c + 2 * ldc + 0);
+            Sse.Prefetch0(c + 3 * ldc + 0);
+            Sse.Prefetch0(c + 4 * ldc + 0);
+            Sse.Prefetch0(c + 5 * ldc + 0);
+            Sse.Prefetch0(c + 6 * ldc + 0);
+            Sse.Prefetch0(c + 7 * ldc + 0);
+            Sse.Prefetch0(c + 8 * ldc + 0);
+        }
+
+        // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
+        int p = 0;
+        float* ahead = b + PrefetchRows * ldb;
+        for (; p + 1 < kc; p += 2)
+        {
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead + 0);
+                }
+
+                var b0 = Vector512.Load(b + 0);
+                var a0 = Vector512.Create(a[0]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                var a1 = Vector512.Create(a[1]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+                var a2 = Vector512.Create(a[2]);
+                c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+                var a3 = Vector512.Create(a[3]);
+                c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+                var a4 = Vector512.Create(a[4]);
+                c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
+                var a5 = Vector512.Create(a[5]);
+                c50 = Vector512.FusedMultiplyAdd(a5, b0, c50);
+                var a6 = Vector512.Create(a[6]);
+                c60 = Vector512.FusedMultiplyAdd(a6, b0, c60);
+                var a7 = Vector512.Create(a[7]);
+                c70 = Vector512.FusedMultiplyAdd(a7, b0, c70);
+                var a8 = Vector512.Create(a[8]);
+                c80 = Vector512.FusedMultiplyAdd(a8, b0, c80);
+            }
+
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead + ldb + 0);
+                }
+
+                var b0 = Vector512.Load(b + ldb + 0);
+                var a0 = Vector512.Create(a[0 + lda]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                var a1 = Vector512.Create(a[1 + lda]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+                var a2 = Vector512.Create(a[2 + lda]);
+                c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+                var a3 = Vector512.Create(a[3 + lda]);
+                c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+                var a4 = Vector512.Create(a[4 + lda]);
+                c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
+                var a5 = Vector512.Create(a[5 + lda]);
+                c50 = Vector512.FusedMultiplyAdd(a5, b0, c50);
+                var a6 = Vector512.Create(a[6 + lda]);
+                c60 = Vector512.FusedMultiplyAdd(a6, b0, c60);
+                var a7 = Vector512.Create(a[7 + lda]);
+                c70 = Vector512.FusedMultiplyAdd(a7, b0, c70);
+                var a8 = Vector512.Create(a[8 + lda]);
+                c80 = Vector512.FusedMultiplyAdd(a8, b0, c80);
+            }
+
+            a += 2 * lda;
+            b += 2 * ldb;
+            ahead += 2 * ldb;
+        }
+
+        if (p < kc)
+        {
+            if (Sse.IsSupported)
+            {
+                Sse.Prefetch0(ahead + 0);
+            }
+
+            var b0 = Vector512.Load(b + 0);
+            var a0 = Vector512.Create(a[0]);
+            c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+            var a1 = Vector512.Create(a[1]);
+            c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+            var a2 = Vector512.Create(a[2]);
+            c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+            var a3 = Vector512.Create(a[3]);
+            c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+            var a4 = Vector512.Create(a[4]);
+            c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
+            var a5 = Vector512.Create(a[5]);
+            c50 = Vector512.FusedMultiplyAdd(a5, b0, c50);
+            var a6 = Vector512.Create(a[6]);
+            c60 = Vector512.FusedMultiplyAdd(a6, b0, c60);
+            var a7 = Vector512.Create(a[7]);
+            c70 = Vector512.FusedMultiplyAdd(a7, b0, c70);
+            var a8 = Vector512.Create(a[8]);
+            c80 = Vector512.FusedMultiplyAdd(a8, b0, c80);
+        }
+
+        if (add)
+        {
+            Vector512.Store(Vector512.Load(c + 0) + c00, c + 0);
+            Vector512.Store(Vector512.Load(c + 1 * ldc + 0) + c10, c + 1 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 2 * ldc + 0) + c20, c + 2 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 3 * ldc + 0) + c30, c + 3 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 4 * ldc + 0) + c40, c + 4 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 5 * ldc + 0) + c50, c + 5 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 6 * ldc + 0) + c60, c + 6 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 7 * ldc + 0) + c70, c + 7 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 8 * ldc + 0) + c80, c + 8 * ldc + 0);
+        }
+        else
+        {
+            Vector512.Store(c00, c + 0);
+            Vector512.Store(c10, c + 1 * ldc + 0);
+            Vector512.Store(c20, c + 2 * ldc + 0);
+            Vector512.Store(c30, c + 3 * ldc + 0);
+            Vector512.Store(c40, c + 4 * ldc + 0);
+            Vector512.Store(c50, c + 5 * ldc + 0);
+            Vector512.Store(c60, c + 6 * ldc + 0);
+            Vector512.Store(c70, c + 7 * ldc + 0);
+            Vector512.Store(c80, c + 8 * ldc + 0);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Run8x1(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
+    {
+        Vector512<float> c00 = default, c10 = default, c20 = default, c30 = default, c40 = default, c50 = default, c60 = default, c70 = default;
+        if (add && Sse.IsSupported)
+        {
+            Sse.Prefetch0(c + 0);
+            Sse.Prefetch0(c + 1 * ldc + 0);
+            Sse.Prefetch0(c + 2 * ldc + 0);
+            Sse.Prefetch0(c + 3 * ldc + 0);
+            Sse.Prefetch0(c + 4 * ldc + 0);
+            Sse.Prefetch0(c + 5 * ldc + 0);
+            Sse.Prefetch0(c + 6 * ldc + 0);
+            Sse.Prefetch0(c + 7 * ldc + 0);
+        }
+
+        // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
+        int p = 0;
+        float* ahead = b + PrefetchRows * ldb;
+        for (; p + 1 < kc; p += 2)
+        {
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead + 0);
+                }
+
+                var b0 = Vector512.Load(b + 0);
+                var a0 = Vector512.Create(a[0]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                var a1 = Vector512.Create(a[1]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+                var a2 = Vector512.Create(a[2]);
+                c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+                var a3 = Vector512.Create(a[3]);
+                c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+                var a4 = Vector512.Create(a[4]);
+                c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
+                var a5 = Vector512.Create(a[5]);
+                c50 = Vector512.FusedMultiplyAdd(a5, b0, c50);
+                var a6 = Vector512.Create(a[6]);
+                c60 = Vector512.FusedMultiplyAdd(a6, b0, c60);
+                var a7 = Vector512.Create(a[7]);
+                c70 = Vector512.FusedMultiplyAdd(a7, b0, c70);
+            }
+
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead + ldb + 0);
+                }
+
+                var b0 = Vector512.Load(b + ldb + 0);
+                var a0 = Vector512.Create(a[0 + lda]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                var a1 = Vector512.Create(a[1 + lda]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+                var a2 = Vector512.Create(a[2 + lda]);
+                c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+                var a3 = Vector512.Create(a[3 + lda]);
+                c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+                var a4 = Vector512.Create(a[4 + lda]);
+                c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
+                var a5 = Vector512.Create(a[5 + lda]);
+                c50 = Vector512.FusedMultiplyAdd(a5, b0, c50);
+                var a6 = Vector512.Create(a[6 + lda]);
+                c60 = Vector512.FusedMultiplyAdd(a6, b0, c60);
+                var a7 = Vector512.Create(a[7 + lda]);
+                c70 = Vector512.FusedMultiplyAdd(a7, b0, c70);
+            }
+
+            a += 2 * lda;
+            b += 2 * ldb;
+            ahead += 2 * ldb;
+        }
+
+        if (p < kc)
+        {
+            if (Sse.IsSupported)
+            {
+                Sse.Prefetch0(ahead + 0);
+            }
+
+            var b0 = Vector512.Load(b + 0);
+            var a0 = Vector512.Create(a[0]);
+            c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+            var a1 = Vector512.Create(a[1]);
+            c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+            var a2 = Vector512.Create(a[2]);
+            c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+            var a3 = Vector512.Create(a[3]);
+            c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+            var a4 = Vector512.Create(a[4]);
+            c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
+            var a5 = Vector512.Create(a[5]);
+            c50 = Vector512.FusedMultiplyAdd(a5, b0, c50);
+            var a6 = Vector512.Create(a[6]);
+            c60 = Vector512.FusedMultiplyAdd(a6, b0, c60);
+            var a7 = Vector512.Create(a[7]);
+            c70 = Vector512.FusedMultiplyAdd(a7, b0, c70);
+        }
+
+        if (add)
+        {
+            Vector512.Store(Vector512.Load(c + 0) + c00, c + 0);
+            Vector512.Store(Vector512.Load(c + 1 * ldc + 0) + c10, c + 1 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 2 * ldc + 0) + c20, c + 2 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 3 * ldc + 0) + c30, c + 3 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 4 * ldc + 0) + c40, c + 4 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 5 * ldc + 0) + c50, c + 5 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 6 * ldc + 0) + c60, c + 6 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 7 * ldc + 0) + c70, c + 7 * ldc + 0);
+        }
+        else
+        {
+            Vector512.Store(c00, c + 0);
+            Vector512.Store(c10, c + 1 * ldc + 0);
+            Vector512.Store(c20, c + 2 * ldc + 0);
+            Vector512.Store(c30, c + 3 * ldc + 0);
+            Vector512.Store(c40, c + 4 * ldc + 0);
+            Vector512.Store(c50, c + 5 * ldc + 0);
+            Vector512.Store(c60, c + 6 * ldc + 0);
+            Vector512.Store(c70, c + 7 * ldc + 0);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Run7x1(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
+    {
+        Vector512<float> c00 = default, c10 = default, c20 = default, c30 = default, c40 = default, c50 = default, c60 = default;
+        if (add && Sse.IsSupported)
+        {
+            Sse.Prefetch0(c + 0);
+            Sse.Prefetch0(c + 1 * ldc + 0);
+            Sse.Prefetch0(c + 2 * ldc + 0);
+            Sse.Prefetch0(c + 3 * ldc + 0);
+            Sse.Prefetch0(c + 4 * ldc + 0);
+            Sse.Prefetch0(c + 5 * ldc + 0);
+            Sse.Prefetch0(c + 6 * ldc + 0);
+        }
+
+        // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
+        int p = 0;
+        float* ahead = b + PrefetchRows * ldb;
+        for (; p + 1 < kc; p += 2)
+        {
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead + 0);
+                }
+
+                var b0 = Vector512.Load(b + 0);
+                var a0 = Vector512.Create(a[0]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                var a1 = Vector512.Create(a[1]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+                var a2 = Vector512.Create(a[2]);
+                c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+                var a3 = Vector512.Create(a[3]);
+                c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+                var a4 = Vector512.Create(a[4]);
+                c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
+                var a5 = Vector512.Create(a[5]);
+                c50 = Vector512.FusedMultiplyAdd(a5, b0, c50);
+                var a6 = Vector512.Create(a[6]);
+                c60 = Vector512.FusedMultiplyAdd(a6, b0, c60);
+            }
+
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead + ldb + 0);
+                }
+
+                var b0 = Vector512.Load(b + ldb + 0);
+                var a0 = Vector512.Create(a[0 + lda]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                var a1 = Vector512.Create(a[1 + lda]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+                var a2 = Vector512.Create(a[2 + lda]);
+                c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+                var a3 = Vector512.Create(a[3 + lda]);
+                c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+                var a4 = Vector512.Create(a[4 + lda]);
+                c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
+                var a5 = Vector512.Create(a[5 + lda]);
+                c50 = Vector512.FusedMultiplyAdd(a5, b0, c50);
+                var a6 = Vector512.Create(a[6 + lda]);
+                c60 = Vector512.FusedMultiplyAdd(a6, b0, c60);
+            }
+
+            a += 2 * lda;
+            b += 2 * ldb;
+            ahead += 2 * ldb;
+        }
+
+        if (p < kc)
+        {
+            if (Sse.IsSupported)
+            {
+                Sse.Prefetch0(ahead + 0);
+            }
+
+            var b0 = Vector512.Load(b + 0);
+            var a0 = Vector512.Create(a[0]);
+            c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+            var a1 = Vector512.Create(a[1]);
+            c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+            var a2 = Vector512.Create(a[2]);
+            c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+            var a3 = Vector512.Create(a[3]);
+            c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+            var a4 = Vector512.Create(a[4]);
+            c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
+            var a5 = Vector512.Create(a[5]);
+            c50 = Vector512.FusedMultiplyAdd(a5, b0, c50);
+            var a6 = Vector512.Create(a[6]);
+            c60 = Vector512.FusedMultiplyAdd(a6, b0, c60);
+        }
+
+        if (add)
+        {
+            Vector512.Store(Vector512.Load(c + 0) + c00, c + 0);
+            Vector512.Store(Vector512.Load(c + 1 * ldc + 0) + c10, c + 1 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 2 * ldc + 0) + c20, c + 2 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 3 * ldc + 0) + c30, c + 3 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 4 * ldc + 0) + c40, c + 4 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 5 * ldc + 0) + c50, c + 5 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 6 * ldc + 0) + c60, c + 6 * ldc + 0);
+        }
+        else
+        {
+            Vector512.Store(c00, c + 0);
+            Vector512.Store(c10, c + 1 * ldc + 0);
+            Vector512.Store(c20, c + 2 * ldc + 0);
+            Vector512.Store(c30, c + 3 * ldc + 0);
+            Vector512.Store(c40, c + 4 * ldc + 0);
+            Vector512.Store(c50, c + 5 * ldc + 0);
+            Vector512.Store(c60, c + 6 * ldc + 0);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Run6x1(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
+    {
+        Vector512<float> c00 = default, c10 = default, c20 = default, c30 = default, c40 = default, c50 = default;
+        if (add && Sse.IsSupported)
+        {
+            Sse.Prefetch0(c + 0);
+            Sse.Prefetch0(c + 1 * ldc + 0);
+            Sse.Prefetch0(c + 2 * ldc + 0);
+            Sse.Prefetch0(c + 3 * ldc + 0);
+            Sse.Prefetch0(c + 4 * ldc + 0);
+            Sse.Prefetch0(c + 5 * ldc + 0);
+        }
+
+        // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
+        int p = 0;
+        float* ahead = b + PrefetchRows * ldb;
+        for (; p + 1 < kc; p += 2)
+        {
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead + 0);
+                }
+
+                var b0 = Vector512.Load(b + 0);
+                var a0 = Vector512.Create(a[0]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                var a1 = Vector512.Create(a[1]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+                var a2 = Vector512.Create(a[2]);
+                c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+                var a3 = Vector512.Create(a[3]);
+                c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+                var a4 = Vector512.Create(a[4]);
+                c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
+                var a5 = Vector512.Create(a[5]);
+                c50 = Vector512.FusedMultiplyAdd(a5, b0, c50);
+            }
+
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead + ldb + 0);
+                }
+
+                var b0 = Vector512.Load(b + ldb + 0);
+                var a0 = Vector512.Create(a[0 + lda]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                var a1 = Vector512.Create(a[1 + lda]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+                var a2 = Vector512.Create(a[2 + lda]);
+                c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+                var a3 = Vector512.Create(a[3 + lda]);
+                c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+                var a4 = Vector512.Create(a[4 + lda]);
+                c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
+                var a5 = Vector512.Create(a[5 + lda]);
+                c50 = Vector512.FusedMultiplyAdd(a5, b0, c50);
+            }
+
+            a += 2 * lda;
+            b += 2 * ldb;
+            ahead += 2 * ldb;
+        }
+
+        if (p < kc)
+        {
+            if (Sse.IsSupported)
+            {
+                Sse.Prefetch0(ahead + 0);
+            }
+
+            var b0 = Vector512.Load(b + 0);
+            var a0 = Vector512.Create(a[0]);
+            c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+            var a1 = Vector512.Create(a[1]);
+            c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+            var a2 = Vector512.Create(a[2]);
+            c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+            var a3 = Vector512.Create(a[3]);
+            c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+            var a4 = Vector512.Create(a[4]);
+            c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
+            var a5 = Vector512.Create(a[5]);
+            c50 = Vector512.FusedMultiplyAdd(a5, b0, c50);
+        }
+
+        if (add)
+        {
+            Vector512.Store(Vector512.Load(c + 0) + c00, c + 0);
+            Vector512.Store(Vector512.Load(c + 1 * ldc + 0) + c10, c + 1 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 2 * ldc + 0) + c20, c + 2 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 3 * ldc + 0) + c30, c + 3 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 4 * ldc + 0) + c40, c + 4 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 5 * ldc + 0) + c50, c + 5 * ldc + 0);
+        }
+        else
+        {
+            Vector512.Store(c00, c + 0);
+            Vector512.Store(c10, c + 1 * ldc + 0);
+            Vector512.Store(c20, c + 2 * ldc + 0);
+            Vector512.Store(c30, c + 3 * ldc + 0);
+            Vector512.Store(c40, c + 4 * ldc + 0);
+            Vector512.Store(c50, c + 5 * ldc + 0);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Run5x1(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
+    {
+        Vector512<float> c00 = default, c10 = default, c20 = default, c30 = default, c40 = default;
+        if (add && Sse.IsSupported)
+        {
+            Sse.Prefetch0(c + 0);
+            Sse.Prefetch0(c + 1 * ldc + 0);
+            Sse.Prefetch0(c + 2 * ldc + 0);
+            Sse.Prefetch0(c + 3 * ldc + 0);
+            Sse.Prefetch0(c + 4 * ldc + 0);
+        }
+
+        // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
+        int p = 0;
+        float* ahead = b + PrefetchRows * ldb;
+        for (; p + 1 < kc; p += 2)
+        {
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead + 0);
+                }
+
+                var b0 = Vector512.Load(b + 0);
+                var a0 = Vector512.Create(a[0]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                var a1 = Vector512.Create(a[1]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+                var a2 = Vector512.Create(a[2]);
+                c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+                var a3 = Vector512.Create(a[3]);
+                c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+                var a4 = Vector512.Create(a[4]);
+                c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
+            }
+
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead + ldb + 0);
+                }
+
+                var b0 = Vector512.Load(b + ldb + 0);
+                var a0 = Vector512.Create(a[0 + lda]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                var a1 = Vector512.Create(a[1 + lda]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+                var a2 = Vector512.Create(a[2 + lda]);
+                c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+                var a3 = Vector512.Create(a[3 + lda]);
+                c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+                var a4 = Vector512.Create(a[4 + lda]);
+                c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
+            }
+
+            a += 2 * lda;
+            b += 2 * ldb;
+            ahead += 2 * ldb;
+        }
+
+        if (p < kc)
+        {
+            if (Sse.IsSupported)
+            {
+                Sse.Prefetch0(ahead + 0);
+            }
+
+            var b0 = Vector512.Load(b + 0);
+            var a0 = Vector512.Create(a[0]);
+            c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+            var a1 = Vector512.Create(a[1]);
+            c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+            var a2 = Vector512.Create(a[2]);
+            c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+            var a3 = Vector512.Create(a[3]);
+            c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+            var a4 = Vector512.Create(a[4]);
+            c40 = Vector512.FusedMultiplyAdd(a4, b0, c40);
+        }
+
+        if (add)
+        {
+            Vector512.Store(Vector512.Load(c + 0) + c00, c + 0);
+            Vector512.Store(Vector512.Load(c + 1 * ldc + 0) + c10, c + 1 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 2 * ldc + 0) + c20, c + 2 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 3 * ldc + 0) + c30, c + 3 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 4 * ldc + 0) + c40, c + 4 * ldc + 0);
+        }
+        else
+        {
+            Vector512.Store(c00, c + 0);
+            Vector512.Store(c10, c + 1 * ldc + 0);
+            Vector512.Store(c20, c + 2 * ldc + 0);
+            Vector512.Store(c30, c + 3 * ldc + 0);
+            Vector512.Store(c40, c + 4 * ldc + 0);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Run4x1(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
+    {
+        Vector512<float> c00 = default, c10 = default, c20 = default, c30 = default;
+        if (add && Sse.IsSupported)
+        {
+            Sse.Prefetch0(c + 0);
+            Sse.Prefetch0(c + 1 * ldc + 0);
+            Sse.Prefetch0(c + 2 * ldc + 0);
+            Sse.Prefetch0(c + 3 * ldc + 0);
+        }
+
+        // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
+        int p = 0;
+        float* ahead = b + PrefetchRows * ldb;
+        for (; p + 1 < kc; p += 2)
+        {
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead + 0);
+                }
+
+                var b0 = Vector512.Load(b + 0);
+                var a0 = Vector512.Create(a[0]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                var a1 = Vector512.Create(a[1]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+                var a2 = Vector512.Create(a[2]);
+                c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+                var a3 = Vector512.Create(a[3]);
+                c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+            }
+
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead + ldb + 0);
+                }
+
+                var b0 = Vector512.Load(b + ldb + 0);
+                var a0 = Vector512.Create(a[0 + lda]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                var a1 = Vector512.Create(a[1 + lda]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+                var a2 = Vector512.Create(a[2 + lda]);
+                c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+                var a3 = Vector512.Create(a[3 + lda]);
+                c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+            }
+
+            a += 2 * lda;
+            b += 2 * ldb;
+            ahead += 2 * ldb;
+        }
+
+        if (p < kc)
+        {
+            if (Sse.IsSupported)
+            {
+                Sse.Prefetch0(ahead + 0);
+            }
+
+            var b0 = Vector512.Load(b + 0);
+            var a0 = Vector512.Create(a[0]);
+            c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+            var a1 = Vector512.Create(a[1]);
+            c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+            var a2 = Vector512.Create(a[2]);
+            c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+            var a3 = Vector512.Create(a[3]);
+            c30 = Vector512.FusedMultiplyAdd(a3, b0, c30);
+        }
+
+        if (add)
+        {
+            Vector512.Store(Vector512.Load(c + 0) + c00, c + 0);
+            Vector512.Store(Vector512.Load(c + 1 * ldc + 0) + c10, c + 1 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 2 * ldc + 0) + c20, c + 2 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 3 * ldc + 0) + c30, c + 3 * ldc + 0);
+        }
+        else
+        {
+            Vector512.Store(c00, c + 0);
+            Vector512.Store(c10, c + 1 * ldc + 0);
+            Vector512.Store(c20, c + 2 * ldc + 0);
+            Vector512.Store(c30, c + 3 * ldc + 0);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Run3x1(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
+    {
+        Vector512<float> c00 = default, c10 = default, c20 = default;
+        if (add && Sse.IsSupported)
+        {
+            Sse.Prefetch0(c + 0);
+            Sse.Prefetch0(c + 1 * ldc + 0);
+            Sse.Prefetch0(c + 2 * ldc + 0);
+        }
+
+        // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
+        int p = 0;
+        float* ahead = b + PrefetchRows * ldb;
+        for (; p + 1 < kc; p += 2)
+        {
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead + 0);
+                }
+
+                var b0 = Vector512.Load(b + 0);
+                var a0 = Vector512.Create(a[0]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                var a1 = Vector512.Create(a[1]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+                var a2 = Vector512.Create(a[2]);
+                c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+            }
+
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead + ldb + 0);
+                }
+
+                var b0 = Vector512.Load(b + ldb + 0);
+                var a0 = Vector512.Create(a[0 + lda]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                var a1 = Vector512.Create(a[1 + lda]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+                var a2 = Vector512.Create(a[2 + lda]);
+                c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+            }
+
+            a += 2 * lda;
+            b += 2 * ldb;
+            ahead += 2 * ldb;
+        }
+
+        if (p < kc)
+        {
+            if (Sse.IsSupported)
+            {
+                Sse.Prefetch0(ahead + 0);
+            }
+
+            var b0 = Vector512.Load(b + 0);
+            var a0 = Vector512.Create(a[0]);
+            c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+            var a1 = Vector512.Create(a[1]);
+            c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+            var a2 = Vector512.Create(a[2]);
+            c20 = Vector512.FusedMultiplyAdd(a2, b0, c20);
+        }
+
+        if (add)
+        {
+            Vector512.Store(Vector512.Load(c + 0) + c00, c + 0);
+            Vector512.Store(Vector512.Load(c + 1 * ldc + 0) + c10, c + 1 * ldc + 0);
+            Vector512.Store(Vector512.Load(c + 2 * ldc + 0) + c20, c + 2 * ldc + 0);
+        }
+        else
+        {
+            Vector512.Store(c00, c + 0);
+            Vector512.Store(c10, c + 1 * ldc + 0);
+            Vector512.Store(c20, c + 2 * ldc + 0);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Run2x1(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
+    {
+        Vector512<float> c00 = default, c10 = default;
+        if (add && Sse.IsSupported)
+        {
+            Sse.Prefetch0(c + 0);
+            Sse.Prefetch0(c + 1 * ldc + 0);
+        }
+
+        // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
+        int p = 0;
+        float* ahead = b + PrefetchRows * ldb;
+        for (; p + 1 < kc; p += 2)
+        {
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead + 0);
+                }
+
+                var b0 = Vector512.Load(b + 0);
+                var a0 = Vector512.Create(a[0]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                var a1 = Vector512.Create(a[1]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+            }
+
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead + ldb + 0);
+                }
+
+                var b0 = Vector512.Load(b + ldb + 0);
+                var a0 = Vector512.Create(a[0 + lda]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+                var a1 = Vector512.Create(a[1 + lda]);
+                c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+            }
+
+            a += 2 * lda;
+            b += 2 * ldb;
+            ahead += 2 * ldb;
+        }
+
+        if (p < kc)
+        {
+            if (Sse.IsSupported)
+            {
+                Sse.Prefetch0(ahead + 0);
+            }
+
+            var b0 = Vector512.Load(b + 0);
+            var a0 = Vector512.Create(a[0]);
+            c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+            var a1 = Vector512.Create(a[1]);
+            c10 = Vector512.FusedMultiplyAdd(a1, b0, c10);
+        }
+
+        if (add)
+        {
+            Vector512.Store(Vector512.Load(c + 0) + c00, c + 0);
+            Vector512.Store(Vector512.Load(c + 1 * ldc + 0) + c10, c + 1 * ldc + 0);
+        }
+        else
+        {
+            Vector512.Store(c00, c + 0);
+            Vector512.Store(c10, c + 1 * ldc + 0);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Run1x1(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
+    {
+        Vector512<float> c00 = default;
+        if (add && Sse.IsSupported)
+        {
+            Sse.Prefetch0(c + 0);
+        }
+
+        // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
+        int p = 0;
+        float* ahead = b + PrefetchRows * ldb;
+        for (; p + 1 < kc; p += 2)
+        {
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead + 0);
+                }
+
+                var b0 = Vector512.Load(b + 0);
+                var a0 = Vector512.Create(a[0]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+            }
+
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead + ldb + 0);
+                }
+
+                var b0 = Vector512.Load(b + ldb + 0);
+                var a0 = Vector512.Create(a[0 + lda]);
+                c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+            }
+
+            a += 2 * lda;
+            b += 2 * ldb;
+            ahead += 2 * ldb;
+        }
+
+        if (p < kc)
+        {
+            if (Sse.IsSupported)
+            {
+                Sse.Prefetch0(ahead + 0);
+            }
+
+            var b0 = Vector512.Load(b + 0);
+            var a0 = Vector512.Create(a[0]);
+            c00 = Vector512.FusedMultiplyAdd(a0, b0, c00);
+        }
+
+        if (add)
+        {
+            Vector512.Store(Vector512.Load(c + 0) + c00, c + 0);
+        }
+        else
+        {
+            Vector512.Store(c00, c + 0);
+        }
+    }
 }
 
 /// <summary>Up to 6×16: 12 ymm accumulators, fits the 16 registers of AVX2.</summary>
@@ -1599,17 +3741,34 @@ internal readonly unsafe struct MicroKernel6x16 : IMicroKernel
 
     public static int NR => 16;
 
-    public static void Run(int rows, int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
+    public static void Run(int rows, int cols, int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
     {
-        switch (rows)
+        switch ((cols + 7) / 8)
         {
-            case 6: Run6(kc, a, lda, b, ldb, c, ldc, add); break;
-            case 5: Run5(kc, a, lda, b, ldb, c, ldc, add); break;
-            case 4: Run4(kc, a, lda, b, ldb, c, ldc, add); break;
-            case 3: Run3(kc, a, lda, b, ldb, c, ldc, add); break;
-            case 2: Run2(kc, a, lda, b, ldb, c, ldc, add); break;
-            case 1: Run1(kc, a, lda, b, ldb, c, ldc, add); break;
-            default: throw new ArgumentOutOfRangeException(nameof(rows));
+            case 2:
+                switch (rows)
+                {
+                    case 6: Run6(kc, a, lda, b, ldb, c, ldc, add); break;
+                    case 5: Run5(kc, a, lda, b, ldb, c, ldc, add); break;
+                    case 4: Run4(kc, a, lda, b, ldb, c, ldc, add); break;
+                    case 3: Run3(kc, a, lda, b, ldb, c, ldc, add); break;
+                    case 2: Run2(kc, a, lda, b, ldb, c, ldc, add); break;
+                    case 1: Run1(kc, a, lda, b, ldb, c, ldc, add); break;
+                    default: throw new ArgumentOutOfRangeException(nameof(rows));
+                }
+                break;
+            default:
+                switch (rows)
+                {
+                    case 6: Run6x1(kc, a, lda, b, ldb, c, ldc, add); break;
+                    case 5: Run5x1(kc, a, lda, b, ldb, c, ldc, add); break;
+                    case 4: Run4x1(kc, a, lda, b, ldb, c, ldc, add); break;
+                    case 3: Run3x1(kc, a, lda, b, ldb, c, ldc, add); break;
+                    case 2: Run2x1(kc, a, lda, b, ldb, c, ldc, add); break;
+                    case 1: Run1x1(kc, a, lda, b, ldb, c, ldc, add); break;
+                    default: throw new ArgumentOutOfRangeException(nameof(rows));
+                }
+                break;
         }
     }
 
@@ -2269,6 +4428,519 @@ internal readonly unsafe struct MicroKernel6x16 : IMicroKernel
             Vector256.Store(c01, c + 8);
         }
     }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Run6x1(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
+    {
+        Vector256<float> c00 = default, c10 = default, c20 = default, c30 = default, c40 = default, c50 = default;
+        if (add && Sse.IsSupported)
+        {
+            Sse.Prefetch0(c + 0);
+            Sse.Prefetch0(c + 1 * ldc + 0);
+            Sse.Prefetch0(c + 2 * ldc + 0);
+            Sse.Prefetch0(c + 3 * ldc + 0);
+            Sse.Prefetch0(c + 4 * ldc + 0);
+            Sse.Prefetch0(c + 5 * ldc + 0);
+        }
+
+        // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
+        int p = 0;
+        float* ahead = b + PrefetchRows * ldb;
+        for (; p + 1 < kc; p += 2)
+        {
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead + 0);
+                }
+
+                var b0 = Vector256.Load(b + 0);
+                var a0 = Vector256.Create(a[0]);
+                c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
+                var a1 = Vector256.Create(a[1]);
+                c10 = Vector256.FusedMultiplyAdd(a1, b0, c10);
+                var a2 = Vector256.Create(a[2]);
+                c20 = Vector256.FusedMultiplyAdd(a2, b0, c20);
+                var a3 = Vector256.Create(a[3]);
+                c30 = Vector256.FusedMultiplyAdd(a3, b0, c30);
+                var a4 = Vector256.Create(a[4]);
+                c40 = Vector256.FusedMultiplyAdd(a4, b0, c40);
+                var a5 = Vector256.Create(a[5]);
+                c50 = Vector256.FusedMultiplyAdd(a5, b0, c50);
+            }
+
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead + ldb + 0);
+                }
+
+                var b0 = Vector256.Load(b + ldb + 0);
+                var a0 = Vector256.Create(a[0 + lda]);
+                c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
+                var a1 = Vector256.Create(a[1 + lda]);
+                c10 = Vector256.FusedMultiplyAdd(a1, b0, c10);
+                var a2 = Vector256.Create(a[2 + lda]);
+                c20 = Vector256.FusedMultiplyAdd(a2, b0, c20);
+                var a3 = Vector256.Create(a[3 + lda]);
+                c30 = Vector256.FusedMultiplyAdd(a3, b0, c30);
+                var a4 = Vector256.Create(a[4 + lda]);
+                c40 = Vector256.FusedMultiplyAdd(a4, b0, c40);
+                var a5 = Vector256.Create(a[5 + lda]);
+                c50 = Vector256.FusedMultiplyAdd(a5, b0, c50);
+            }
+
+            a += 2 * lda;
+            b += 2 * ldb;
+            ahead += 2 * ldb;
+        }
+
+        if (p < kc)
+        {
+            if (Sse.IsSupported)
+            {
+                Sse.Prefetch0(ahead + 0);
+            }
+
+            var b0 = Vector256.Load(b + 0);
+            var a0 = Vector256.Create(a[0]);
+            c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
+            var a1 = Vector256.Create(a[1]);
+            c10 = Vector256.FusedMultiplyAdd(a1, b0, c10);
+            var a2 = Vector256.Create(a[2]);
+            c20 = Vector256.FusedMultiplyAdd(a2, b0, c20);
+            var a3 = Vector256.Create(a[3]);
+            c30 = Vector256.FusedMultiplyAdd(a3, b0, c30);
+            var a4 = Vector256.Create(a[4]);
+            c40 = Vector256.FusedMultiplyAdd(a4, b0, c40);
+            var a5 = Vector256.Create(a[5]);
+            c50 = Vector256.FusedMultiplyAdd(a5, b0, c50);
+        }
+
+        if (add)
+        {
+            Vector256.Store(Vector256.Load(c + 0) + c00, c + 0);
+            Vector256.Store(Vector256.Load(c + 1 * ldc + 0) + c10, c + 1 * ldc + 0);
+            Vector256.Store(Vector256.Load(c + 2 * ldc + 0) + c20, c + 2 * ldc + 0);
+            Vector256.Store(Vector256.Load(c + 3 * ldc + 0) + c30, c + 3 * ldc + 0);
+            Vector256.Store(Vector256.Load(c + 4 * ldc + 0) + c40, c + 4 * ldc + 0);
+            Vector256.Store(Vector256.Load(c + 5 * ldc + 0) + c50, c + 5 * ldc + 0);
+        }
+        else
+        {
+            Vector256.Store(c00, c + 0);
+            Vector256.Store(c10, c + 1 * ldc + 0);
+            Vector256.Store(c20, c + 2 * ldc + 0);
+            Vector256.Store(c30, c + 3 * ldc + 0);
+            Vector256.Store(c40, c + 4 * ldc + 0);
+            Vector256.Store(c50, c + 5 * ldc + 0);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Run5x1(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
+    {
+        Vector256<float> c00 = default, c10 = default, c20 = default, c30 = default, c40 = default;
+        if (add && Sse.IsSupported)
+        {
+            Sse.Prefetch0(c + 0);
+            Sse.Prefetch0(c + 1 * ldc + 0);
+            Sse.Prefetch0(c + 2 * ldc + 0);
+            Sse.Prefetch0(c + 3 * ldc + 0);
+            Sse.Prefetch0(c + 4 * ldc + 0);
+        }
+
+        // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
+        int p = 0;
+        float* ahead = b + PrefetchRows * ldb;
+        for (; p + 1 < kc; p += 2)
+        {
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead + 0);
+                }
+
+                var b0 = Vector256.Load(b + 0);
+                var a0 = Vector256.Create(a[0]);
+                c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
+                var a1 = Vector256.Create(a[1]);
+                c10 = Vector256.FusedMultiplyAdd(a1, b0, c10);
+                var a2 = Vector256.Create(a[2]);
+                c20 = Vector256.FusedMultiplyAdd(a2, b0, c20);
+                var a3 = Vector256.Create(a[3]);
+                c30 = Vector256.FusedMultiplyAdd(a3, b0, c30);
+                var a4 = Vector256.Create(a[4]);
+                c40 = Vector256.FusedMultiplyAdd(a4, b0, c40);
+            }
+
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead + ldb + 0);
+                }
+
+                var b0 = Vector256.Load(b + ldb + 0);
+                var a0 = Vector256.Create(a[0 + lda]);
+                c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
+                var a1 = Vector256.Create(a[1 + lda]);
+                c10 = Vector256.FusedMultiplyAdd(a1, b0, c10);
+                var a2 = Vector256.Create(a[2 + lda]);
+                c20 = Vector256.FusedMultiplyAdd(a2, b0, c20);
+                var a3 = Vector256.Create(a[3 + lda]);
+                c30 = Vector256.FusedMultiplyAdd(a3, b0, c30);
+                var a4 = Vector256.Create(a[4 + lda]);
+                c40 = Vector256.FusedMultiplyAdd(a4, b0, c40);
+            }
+
+            a += 2 * lda;
+            b += 2 * ldb;
+            ahead += 2 * ldb;
+        }
+
+        if (p < kc)
+        {
+            if (Sse.IsSupported)
+            {
+                Sse.Prefetch0(ahead + 0);
+            }
+
+            var b0 = Vector256.Load(b + 0);
+            var a0 = Vector256.Create(a[0]);
+            c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
+            var a1 = Vector256.Create(a[1]);
+            c10 = Vector256.FusedMultiplyAdd(a1, b0, c10);
+            var a2 = Vector256.Create(a[2]);
+            c20 = Vector256.FusedMultiplyAdd(a2, b0, c20);
+            var a3 = Vector256.Create(a[3]);
+            c30 = Vector256.FusedMultiplyAdd(a3, b0, c30);
+            var a4 = Vector256.Create(a[4]);
+            c40 = Vector256.FusedMultiplyAdd(a4, b0, c40);
+        }
+
+        if (add)
+        {
+            Vector256.Store(Vector256.Load(c + 0) + c00, c + 0);
+            Vector256.Store(Vector256.Load(c + 1 * ldc + 0) + c10, c + 1 * ldc + 0);
+            Vector256.Store(Vector256.Load(c + 2 * ldc + 0) + c20, c + 2 * ldc + 0);
+            Vector256.Store(Vector256.Load(c + 3 * ldc + 0) + c30, c + 3 * ldc + 0);
+            Vector256.Store(Vector256.Load(c + 4 * ldc + 0) + c40, c + 4 * ldc + 0);
+        }
+        else
+        {
+            Vector256.Store(c00, c + 0);
+            Vector256.Store(c10, c + 1 * ldc + 0);
+            Vector256.Store(c20, c + 2 * ldc + 0);
+            Vector256.Store(c30, c + 3 * ldc + 0);
+            Vector256.Store(c40, c + 4 * ldc + 0);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Run4x1(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
+    {
+        Vector256<float> c00 = default, c10 = default, c20 = default, c30 = default;
+        if (add && Sse.IsSupported)
+        {
+            Sse.Prefetch0(c + 0);
+            Sse.Prefetch0(c + 1 * ldc + 0);
+            Sse.Prefetch0(c + 2 * ldc + 0);
+            Sse.Prefetch0(c + 3 * ldc + 0);
+        }
+
+        // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
+        int p = 0;
+        float* ahead = b + PrefetchRows * ldb;
+        for (; p + 1 < kc; p += 2)
+        {
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead + 0);
+                }
+
+                var b0 = Vector256.Load(b + 0);
+                var a0 = Vector256.Create(a[0]);
+                c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
+                var a1 = Vector256.Create(a[1]);
+                c10 = Vector256.FusedMultiplyAdd(a1, b0, c10);
+                var a2 = Vector256.Create(a[2]);
+                c20 = Vector256.FusedMultiplyAdd(a2, b0, c20);
+                var a3 = Vector256.Create(a[3]);
+                c30 = Vector256.FusedMultiplyAdd(a3, b0, c30);
+            }
+
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead + ldb + 0);
+                }
+
+                var b0 = Vector256.Load(b + ldb + 0);
+                var a0 = Vector256.Create(a[0 + lda]);
+                c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
+                var a1 = Vector256.Create(a[1 + lda]);
+                c10 = Vector256.FusedMultiplyAdd(a1, b0, c10);
+                var a2 = Vector256.Create(a[2 + lda]);
+                c20 = Vector256.FusedMultiplyAdd(a2, b0, c20);
+                var a3 = Vector256.Create(a[3 + lda]);
+                c30 = Vector256.FusedMultiplyAdd(a3, b0, c30);
+            }
+
+            a += 2 * lda;
+            b += 2 * ldb;
+            ahead += 2 * ldb;
+        }
+
+        if (p < kc)
+        {
+            if (Sse.IsSupported)
+            {
+                Sse.Prefetch0(ahead + 0);
+            }
+
+            var b0 = Vector256.Load(b + 0);
+            var a0 = Vector256.Create(a[0]);
+            c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
+            var a1 = Vector256.Create(a[1]);
+            c10 = Vector256.FusedMultiplyAdd(a1, b0, c10);
+            var a2 = Vector256.Create(a[2]);
+            c20 = Vector256.FusedMultiplyAdd(a2, b0, c20);
+            var a3 = Vector256.Create(a[3]);
+            c30 = Vector256.FusedMultiplyAdd(a3, b0, c30);
+        }
+
+        if (add)
+        {
+            Vector256.Store(Vector256.Load(c + 0) + c00, c + 0);
+            Vector256.Store(Vector256.Load(c + 1 * ldc + 0) + c10, c + 1 * ldc + 0);
+            Vector256.Store(Vector256.Load(c + 2 * ldc + 0) + c20, c + 2 * ldc + 0);
+            Vector256.Store(Vector256.Load(c + 3 * ldc + 0) + c30, c + 3 * ldc + 0);
+        }
+        else
+        {
+            Vector256.Store(c00, c + 0);
+            Vector256.Store(c10, c + 1 * ldc + 0);
+            Vector256.Store(c20, c + 2 * ldc + 0);
+            Vector256.Store(c30, c + 3 * ldc + 0);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Run3x1(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
+    {
+        Vector256<float> c00 = default, c10 = default, c20 = default;
+        if (add && Sse.IsSupported)
+        {
+            Sse.Prefetch0(c + 0);
+            Sse.Prefetch0(c + 1 * ldc + 0);
+            Sse.Prefetch0(c + 2 * ldc + 0);
+        }
+
+        // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
+        int p = 0;
+        float* ahead = b + PrefetchRows * ldb;
+        for (; p + 1 < kc; p += 2)
+        {
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead + 0);
+                }
+
+                var b0 = Vector256.Load(b + 0);
+                var a0 = Vector256.Create(a[0]);
+                c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
+                var a1 = Vector256.Create(a[1]);
+                c10 = Vector256.FusedMultiplyAdd(a1, b0, c10);
+                var a2 = Vector256.Create(a[2]);
+                c20 = Vector256.FusedMultiplyAdd(a2, b0, c20);
+            }
+
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead + ldb + 0);
+                }
+
+                var b0 = Vector256.Load(b + ldb + 0);
+                var a0 = Vector256.Create(a[0 + lda]);
+                c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
+                var a1 = Vector256.Create(a[1 + lda]);
+                c10 = Vector256.FusedMultiplyAdd(a1, b0, c10);
+                var a2 = Vector256.Create(a[2 + lda]);
+                c20 = Vector256.FusedMultiplyAdd(a2, b0, c20);
+            }
+
+            a += 2 * lda;
+            b += 2 * ldb;
+            ahead += 2 * ldb;
+        }
+
+        if (p < kc)
+        {
+            if (Sse.IsSupported)
+            {
+                Sse.Prefetch0(ahead + 0);
+            }
+
+            var b0 = Vector256.Load(b + 0);
+            var a0 = Vector256.Create(a[0]);
+            c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
+            var a1 = Vector256.Create(a[1]);
+            c10 = Vector256.FusedMultiplyAdd(a1, b0, c10);
+            var a2 = Vector256.Create(a[2]);
+            c20 = Vector256.FusedMultiplyAdd(a2, b0, c20);
+        }
+
+        if (add)
+        {
+            Vector256.Store(Vector256.Load(c + 0) + c00, c + 0);
+            Vector256.Store(Vector256.Load(c + 1 * ldc + 0) + c10, c + 1 * ldc + 0);
+            Vector256.Store(Vector256.Load(c + 2 * ldc + 0) + c20, c + 2 * ldc + 0);
+        }
+        else
+        {
+            Vector256.Store(c00, c + 0);
+            Vector256.Store(c10, c + 1 * ldc + 0);
+            Vector256.Store(c20, c + 2 * ldc + 0);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Run2x1(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
+    {
+        Vector256<float> c00 = default, c10 = default;
+        if (add && Sse.IsSupported)
+        {
+            Sse.Prefetch0(c + 0);
+            Sse.Prefetch0(c + 1 * ldc + 0);
+        }
+
+        // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
+        int p = 0;
+        float* ahead = b + PrefetchRows * ldb;
+        for (; p + 1 < kc; p += 2)
+        {
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead + 0);
+                }
+
+                var b0 = Vector256.Load(b + 0);
+                var a0 = Vector256.Create(a[0]);
+                c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
+                var a1 = Vector256.Create(a[1]);
+                c10 = Vector256.FusedMultiplyAdd(a1, b0, c10);
+            }
+
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead + ldb + 0);
+                }
+
+                var b0 = Vector256.Load(b + ldb + 0);
+                var a0 = Vector256.Create(a[0 + lda]);
+                c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
+                var a1 = Vector256.Create(a[1 + lda]);
+                c10 = Vector256.FusedMultiplyAdd(a1, b0, c10);
+            }
+
+            a += 2 * lda;
+            b += 2 * ldb;
+            ahead += 2 * ldb;
+        }
+
+        if (p < kc)
+        {
+            if (Sse.IsSupported)
+            {
+                Sse.Prefetch0(ahead + 0);
+            }
+
+            var b0 = Vector256.Load(b + 0);
+            var a0 = Vector256.Create(a[0]);
+            c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
+            var a1 = Vector256.Create(a[1]);
+            c10 = Vector256.FusedMultiplyAdd(a1, b0, c10);
+        }
+
+        if (add)
+        {
+            Vector256.Store(Vector256.Load(c + 0) + c00, c + 0);
+            Vector256.Store(Vector256.Load(c + 1 * ldc + 0) + c10, c + 1 * ldc + 0);
+        }
+        else
+        {
+            Vector256.Store(c00, c + 0);
+            Vector256.Store(c10, c + 1 * ldc + 0);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Run1x1(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
+    {
+        Vector256<float> c00 = default;
+        if (add && Sse.IsSupported)
+        {
+            Sse.Prefetch0(c + 0);
+        }
+
+        // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
+        int p = 0;
+        float* ahead = b + PrefetchRows * ldb;
+        for (; p + 1 < kc; p += 2)
+        {
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead + 0);
+                }
+
+                var b0 = Vector256.Load(b + 0);
+                var a0 = Vector256.Create(a[0]);
+                c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
+            }
+
+            {
+                if (Sse.IsSupported)
+                {
+                    Sse.Prefetch0(ahead + ldb + 0);
+                }
+
+                var b0 = Vector256.Load(b + ldb + 0);
+                var a0 = Vector256.Create(a[0 + lda]);
+                c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
+            }
+
+            a += 2 * lda;
+            b += 2 * ldb;
+            ahead += 2 * ldb;
+        }
+
+        if (p < kc)
+        {
+            if (Sse.IsSupported)
+            {
+                Sse.Prefetch0(ahead + 0);
+            }
+
+            var b0 = Vector256.Load(b + 0);
+            var a0 = Vector256.Create(a[0]);
+            c00 = Vector256.FusedMultiplyAdd(a0, b0, c00);
+        }
+
+        if (add)
+        {
+            Vector256.Store(Vector256.Load(c + 0) + c00, c + 0);
+        }
+        else
+        {
+            Vector256.Store(c00, c + 0);
+        }
+    }
 }
 
 /// <summary>Up to 4×8 on 128-bit vectors: the portable path.</summary>
@@ -2278,15 +4950,30 @@ internal readonly unsafe struct MicroKernel4x8 : IMicroKernel
 
     public static int NR => 8;
 
-    public static void Run(int rows, int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
+    public static void Run(int rows, int cols, int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
     {
-        switch (rows)
+        switch ((cols + 3) / 4)
         {
-            case 4: Run4(kc, a, lda, b, ldb, c, ldc, add); break;
-            case 3: Run3(kc, a, lda, b, ldb, c, ldc, add); break;
-            case 2: Run2(kc, a, lda, b, ldb, c, ldc, add); break;
-            case 1: Run1(kc, a, lda, b, ldb, c, ldc, add); break;
-            default: throw new ArgumentOutOfRangeException(nameof(rows));
+            case 2:
+                switch (rows)
+                {
+                    case 4: Run4(kc, a, lda, b, ldb, c, ldc, add); break;
+                    case 3: Run3(kc, a, lda, b, ldb, c, ldc, add); break;
+                    case 2: Run2(kc, a, lda, b, ldb, c, ldc, add); break;
+                    case 1: Run1(kc, a, lda, b, ldb, c, ldc, add); break;
+                    default: throw new ArgumentOutOfRangeException(nameof(rows));
+                }
+                break;
+            default:
+                switch (rows)
+                {
+                    case 4: Run4x1(kc, a, lda, b, ldb, c, ldc, add); break;
+                    case 3: Run3x1(kc, a, lda, b, ldb, c, ldc, add); break;
+                    case 2: Run2x1(kc, a, lda, b, ldb, c, ldc, add); break;
+                    case 1: Run1x1(kc, a, lda, b, ldb, c, ldc, add); break;
+                    default: throw new ArgumentOutOfRangeException(nameof(rows));
+                }
+                break;
         }
     }
 
@@ -2565,6 +5252,222 @@ internal readonly unsafe struct MicroKernel4x8 : IMicroKernel
         {
             Vector128.Store(c00, c + 0);
             Vector128.Store(c01, c + 4);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Run4x1(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
+    {
+        Vector128<float> c00 = default, c10 = default, c20 = default, c30 = default;
+        // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
+        int p = 0;
+
+        for (; p + 1 < kc; p += 2)
+        {
+            {
+                var b0 = Vector128.Load(b + 0);
+                var a0 = Vector128.Create(a[0]);
+                c00 = Vector128.FusedMultiplyAdd(a0, b0, c00);
+                var a1 = Vector128.Create(a[1]);
+                c10 = Vector128.FusedMultiplyAdd(a1, b0, c10);
+                var a2 = Vector128.Create(a[2]);
+                c20 = Vector128.FusedMultiplyAdd(a2, b0, c20);
+                var a3 = Vector128.Create(a[3]);
+                c30 = Vector128.FusedMultiplyAdd(a3, b0, c30);
+            }
+
+            {
+                var b0 = Vector128.Load(b + ldb + 0);
+                var a0 = Vector128.Create(a[0 + lda]);
+                c00 = Vector128.FusedMultiplyAdd(a0, b0, c00);
+                var a1 = Vector128.Create(a[1 + lda]);
+                c10 = Vector128.FusedMultiplyAdd(a1, b0, c10);
+                var a2 = Vector128.Create(a[2 + lda]);
+                c20 = Vector128.FusedMultiplyAdd(a2, b0, c20);
+                var a3 = Vector128.Create(a[3 + lda]);
+                c30 = Vector128.FusedMultiplyAdd(a3, b0, c30);
+            }
+
+            a += 2 * lda;
+            b += 2 * ldb;
+        }
+
+        if (p < kc)
+        {
+            var b0 = Vector128.Load(b + 0);
+            var a0 = Vector128.Create(a[0]);
+            c00 = Vector128.FusedMultiplyAdd(a0, b0, c00);
+            var a1 = Vector128.Create(a[1]);
+            c10 = Vector128.FusedMultiplyAdd(a1, b0, c10);
+            var a2 = Vector128.Create(a[2]);
+            c20 = Vector128.FusedMultiplyAdd(a2, b0, c20);
+            var a3 = Vector128.Create(a[3]);
+            c30 = Vector128.FusedMultiplyAdd(a3, b0, c30);
+        }
+
+        if (add)
+        {
+            Vector128.Store(Vector128.Load(c + 0) + c00, c + 0);
+            Vector128.Store(Vector128.Load(c + 1 * ldc + 0) + c10, c + 1 * ldc + 0);
+            Vector128.Store(Vector128.Load(c + 2 * ldc + 0) + c20, c + 2 * ldc + 0);
+            Vector128.Store(Vector128.Load(c + 3 * ldc + 0) + c30, c + 3 * ldc + 0);
+        }
+        else
+        {
+            Vector128.Store(c00, c + 0);
+            Vector128.Store(c10, c + 1 * ldc + 0);
+            Vector128.Store(c20, c + 2 * ldc + 0);
+            Vector128.Store(c30, c + 3 * ldc + 0);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Run3x1(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
+    {
+        Vector128<float> c00 = default, c10 = default, c20 = default;
+        // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
+        int p = 0;
+
+        for (; p + 1 < kc; p += 2)
+        {
+            {
+                var b0 = Vector128.Load(b + 0);
+                var a0 = Vector128.Create(a[0]);
+                c00 = Vector128.FusedMultiplyAdd(a0, b0, c00);
+                var a1 = Vector128.Create(a[1]);
+                c10 = Vector128.FusedMultiplyAdd(a1, b0, c10);
+                var a2 = Vector128.Create(a[2]);
+                c20 = Vector128.FusedMultiplyAdd(a2, b0, c20);
+            }
+
+            {
+                var b0 = Vector128.Load(b + ldb + 0);
+                var a0 = Vector128.Create(a[0 + lda]);
+                c00 = Vector128.FusedMultiplyAdd(a0, b0, c00);
+                var a1 = Vector128.Create(a[1 + lda]);
+                c10 = Vector128.FusedMultiplyAdd(a1, b0, c10);
+                var a2 = Vector128.Create(a[2 + lda]);
+                c20 = Vector128.FusedMultiplyAdd(a2, b0, c20);
+            }
+
+            a += 2 * lda;
+            b += 2 * ldb;
+        }
+
+        if (p < kc)
+        {
+            var b0 = Vector128.Load(b + 0);
+            var a0 = Vector128.Create(a[0]);
+            c00 = Vector128.FusedMultiplyAdd(a0, b0, c00);
+            var a1 = Vector128.Create(a[1]);
+            c10 = Vector128.FusedMultiplyAdd(a1, b0, c10);
+            var a2 = Vector128.Create(a[2]);
+            c20 = Vector128.FusedMultiplyAdd(a2, b0, c20);
+        }
+
+        if (add)
+        {
+            Vector128.Store(Vector128.Load(c + 0) + c00, c + 0);
+            Vector128.Store(Vector128.Load(c + 1 * ldc + 0) + c10, c + 1 * ldc + 0);
+            Vector128.Store(Vector128.Load(c + 2 * ldc + 0) + c20, c + 2 * ldc + 0);
+        }
+        else
+        {
+            Vector128.Store(c00, c + 0);
+            Vector128.Store(c10, c + 1 * ldc + 0);
+            Vector128.Store(c20, c + 2 * ldc + 0);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Run2x1(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
+    {
+        Vector128<float> c00 = default, c10 = default;
+        // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
+        int p = 0;
+
+        for (; p + 1 < kc; p += 2)
+        {
+            {
+                var b0 = Vector128.Load(b + 0);
+                var a0 = Vector128.Create(a[0]);
+                c00 = Vector128.FusedMultiplyAdd(a0, b0, c00);
+                var a1 = Vector128.Create(a[1]);
+                c10 = Vector128.FusedMultiplyAdd(a1, b0, c10);
+            }
+
+            {
+                var b0 = Vector128.Load(b + ldb + 0);
+                var a0 = Vector128.Create(a[0 + lda]);
+                c00 = Vector128.FusedMultiplyAdd(a0, b0, c00);
+                var a1 = Vector128.Create(a[1 + lda]);
+                c10 = Vector128.FusedMultiplyAdd(a1, b0, c10);
+            }
+
+            a += 2 * lda;
+            b += 2 * ldb;
+        }
+
+        if (p < kc)
+        {
+            var b0 = Vector128.Load(b + 0);
+            var a0 = Vector128.Create(a[0]);
+            c00 = Vector128.FusedMultiplyAdd(a0, b0, c00);
+            var a1 = Vector128.Create(a[1]);
+            c10 = Vector128.FusedMultiplyAdd(a1, b0, c10);
+        }
+
+        if (add)
+        {
+            Vector128.Store(Vector128.Load(c + 0) + c00, c + 0);
+            Vector128.Store(Vector128.Load(c + 1 * ldc + 0) + c10, c + 1 * ldc + 0);
+        }
+        else
+        {
+            Vector128.Store(c00, c + 0);
+            Vector128.Store(c10, c + 1 * ldc + 0);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining | MethodImplOptions.AggressiveOptimization)]
+    private static void Run1x1(int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
+    {
+        Vector128<float> c00 = default;
+        // Two steps of k per iteration halve the loop overhead, which competes with the FMAs for issue slots.
+        int p = 0;
+
+        for (; p + 1 < kc; p += 2)
+        {
+            {
+                var b0 = Vector128.Load(b + 0);
+                var a0 = Vector128.Create(a[0]);
+                c00 = Vector128.FusedMultiplyAdd(a0, b0, c00);
+            }
+
+            {
+                var b0 = Vector128.Load(b + ldb + 0);
+                var a0 = Vector128.Create(a[0 + lda]);
+                c00 = Vector128.FusedMultiplyAdd(a0, b0, c00);
+            }
+
+            a += 2 * lda;
+            b += 2 * ldb;
+        }
+
+        if (p < kc)
+        {
+            var b0 = Vector128.Load(b + 0);
+            var a0 = Vector128.Create(a[0]);
+            c00 = Vector128.FusedMultiplyAdd(a0, b0, c00);
+        }
+
+        if (add)
+        {
+            Vector128.Store(Vector128.Load(c + 0) + c00, c + 0);
+        }
+        else
+        {
+            Vector128.Store(c00, c + 0);
         }
     }
 }

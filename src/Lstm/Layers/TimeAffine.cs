@@ -11,6 +11,11 @@ public sealed class TimeAffine
 {
     private readonly Parameter _w, _b;
     private readonly bool _tied;
+
+    // When b directly follows W in the parameter buffer, [W; b] is one (H+1)×V matrix and [x | 1]ᵀ·dout gives dW and
+    // db in one product (db = Σ_rows dout is its last row), saving a pass over dout, the largest buffer of a model.
+    private readonly bool _biasFollowsWeight;
+    private float[] _xOnes = [];
     private ReadOnlyMemory<float> _x;
     private int _rows;
     private float[] _out = [], _dx = [];
@@ -23,6 +28,7 @@ public sealed class TimeAffine
     public TimeAffine(Parameter w, Parameter b, bool transposedWeight = false)
     {
         (_w, _b, _tied) = (w, b, transposedWeight);
+        _biasFollowsWeight = !transposedWeight && b.Set == w.Set && b.Offset == w.Offset + w.Length;
         if (b.Length != OutputSize)
             throw new ArgumentException($"b has {b.Length} values; expected one per output ({OutputSize}).", nameof(b));
     }
@@ -62,6 +68,20 @@ public sealed class TimeAffine
         {
             Gemm.MatMulAdd(dout, V, Transpose.Yes, _x.Span, H, Transpose.No, V, H, rows, _w.Grad, H);
             Gemm.MatMul(dout, V, Transpose.No, _w.Value, H, Transpose.No, rows, H, V, dx, H);
+        }
+        else if (_biasFollowsWeight)
+        {
+            var xOnes = Buffers.Ensure(ref _xOnes, rows * (H + 1));
+            var x = _x.Span;
+            for (int r = 0; r < rows; r++)
+            {
+                x.Slice(r * H, H).CopyTo(xOnes.AsSpan(r * (H + 1)));
+                xOnes[(r * (H + 1)) + H] = 1f;
+            }
+            var weightAndBias = _w.Set.Gradients.AsSpan(_w.Offset, (H + 1) * V);
+            Gemm.MatMulAdd(xOnes, H + 1, Transpose.Yes, dout, V, Transpose.No, H + 1, V, rows, weightAndBias, V);
+            Gemm.MatMul(dout, V, Transpose.No, _w.Value, V, Transpose.Yes, rows, H, V, dx, H);
+            return dx;
         }
         else
         {

@@ -7,13 +7,16 @@ public class TimeAffineTests
     private const int Rows = 6, H = 5, V = 7; // N=2 × T=3 rows
 
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void Backward_MatchesFiniteDifferences(bool tied)
+    [InlineData(false, false)] // b right after W: dW and db in one product
+    [InlineData(false, true)]  // b elsewhere: db by column sums
+    [InlineData(true, false)]  // tied to an embedding E [V,H]
+    public void Backward_MatchesFiniteDifferences(bool tied, bool spacer)
     {
-        var random = new Random(tied ? 2 : 1);
+        var random = new Random(tied ? 2 : spacer ? 3 : 1);
         var set = new ParameterSet();
         var w = tied ? set.Add("E", V, H) : set.Add("W", H, V);
+        if (spacer)
+            set.Add("spacer", 1, 3);
         var layer = new TimeAffine(w, set.Add("b", 1, V), transposedWeight: tied);
         TestData.Uniform(random, set.Values.Length).CopyTo(set.Values, 0);
         var x = TestData.Uniform(random, Rows * H);
