@@ -48,7 +48,8 @@ internal static class TrainCommand
                 r.GetValue(tie) ?? better);
             Gemm.Threads = r.GetValue(threads);
             string optimizerName = r.GetValue(optimizer)!;
-            var options = new TrainerOptions(r.GetValue(batch), r.GetValue(time), r.GetValue(clip), LearningRateDecay: better ? 4f : 1f);
+            var options = new TrainerOptions(r.GetValue(batch), r.GetValue(time), r.GetValue(clip),
+                LearningRateDecay: better ? 4f : 1f, ResetStateAfterValidation: better);
             return Run(dataset, config, CreateOptimizer(optimizerName, r.GetValue(lr)), options,
                 r.GetValue(epochs) ?? (better ? 40 : 4), r.GetValue(maxSteps) ?? long.MaxValue, r.GetValue(seed));
         });

@@ -8,4 +8,10 @@ internal interface IRecurrentLayer
     ReadOnlyMemory<float> Backward(ReadOnlyMemory<float> dhs);
 
     void ResetState();
+
+    /// <summary>A copy of the carried state (h, then c for an LSTM), or empty when there is none.</summary>
+    float[] SaveState();
+
+    /// <summary>Restores a state from <see cref="SaveState"/> (empty: no state).</summary>
+    void RestoreState(float[] state);
 }

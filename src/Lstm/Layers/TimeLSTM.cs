@@ -46,6 +46,19 @@ public sealed class TimeLSTM : IRecurrentLayer
     /// <summary>Forgets the carried h and c: the next call starts from zeros.</summary>
     public void ResetState() => _core.ResetState();
 
+    /// <summary>A copy of the carried state: h [N,H] then c [N,H]; empty when there is none.</summary>
+    public float[] SaveState() => [.. HiddenState, .. CellState];
+
+    /// <summary>Restores a state taken by <see cref="SaveState"/>; an empty one means no state.</summary>
+    /// <exception cref="ArgumentException">The state does not hold h and c of equal size.</exception>
+    public void RestoreState(float[] state)
+    {
+        if (state.Length == 0)
+            ResetState();
+        else
+            SetState(state.AsSpan(0, state.Length / 2), state.AsSpan(state.Length / 2));
+    }
+
     /// <summary>Sets the state h, c [N,H] the next stateful call starts from.</summary>
     /// <exception cref="ArgumentException">The lengths differ or are not a positive multiple of H.</exception>
     public void SetState(ReadOnlySpan<float> h, ReadOnlySpan<float> c)

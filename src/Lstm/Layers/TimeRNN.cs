@@ -37,6 +37,19 @@ public sealed class TimeRNN : IRecurrentLayer
     /// <summary>Forgets the carried h: the next call starts from zeros.</summary>
     public void ResetState() => _core.ResetState();
 
+    /// <summary>A copy of the carried state h [N,H]; empty when there is none.</summary>
+    public float[] SaveState() => HiddenState.ToArray();
+
+    /// <summary>Restores a state taken by <see cref="SaveState"/>; an empty one means no state.</summary>
+    /// <exception cref="ArgumentException">The state is not a multiple of H.</exception>
+    public void RestoreState(float[] state)
+    {
+        if (state.Length == 0)
+            ResetState();
+        else
+            SetState(state);
+    }
+
     /// <summary>Sets the state h [N,H] the next stateful call starts from.</summary>
     /// <exception cref="ArgumentException">The length is not a positive multiple of H.</exception>
     public void SetState(ReadOnlySpan<float> h)

@@ -123,6 +123,19 @@ public class Rnnlm
         _embedding.Backward(d.Span);
     }
 
+    /// <summary>A copy of every recurrent layer's carried state, for <see cref="RestoreState"/>.</summary>
+    public float[][] SaveState() => [.. _recurrent.Select(layer => layer.SaveState())];
+
+    /// <summary>Restores the states taken by <see cref="SaveState"/>.</summary>
+    /// <exception cref="ArgumentException">The states do not fit this model.</exception>
+    public void RestoreState(float[][] states)
+    {
+        if (states.Length != _recurrent.Length)
+            throw new ArgumentException($"Expected the states of {_recurrent.Length} recurrent layers; got {states.Length}.", nameof(states));
+        for (int l = 0; l < states.Length; l++)
+            _recurrent[l].RestoreState(states[l]);
+    }
+
     /// <summary>Forgets the state of every recurrent layer.</summary>
     public void ResetState()
     {

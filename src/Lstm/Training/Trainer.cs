@@ -9,12 +9,17 @@ namespace Lstm.Training;
 /// <param name="MaxGradNorm">Clip gradients to this global norm (0: no clipping).</param>
 /// <param name="ReportInterval">Report progress every this many iterations.</param>
 /// <param name="LearningRateDecay">Divide the learning rate by this when validation perplexity does not improve (1: never).</param>
+/// <param name="ResetStateAfterValidation">
+/// Start the next epoch from a zero state after validating (the book's BetterRnnlm script); otherwise training resumes from
+/// the state it had, as if no validation had run (the book's Rnnlm script, which does not validate between epochs).
+/// </param>
 public sealed record TrainerOptions(
     int BatchSize = 20,
     int TimeSteps = 35,
     float MaxGradNorm = 0.25f,
     int ReportInterval = 20,
-    float LearningRateDecay = 1f);
+    float LearningRateDecay = 1f,
+    bool ResetStateAfterValidation = false);
 
 /// <summary>Progress of a run, reported every <see cref="TrainerOptions.ReportInterval"/> iterations.</summary>
 /// <param name="Epoch">Epoch, from 1.</param>
@@ -114,14 +119,15 @@ public sealed class Trainer(Rnnlm model, Optimizer optimizer, TrainerOptions opt
             bool improved = true;
             if (validation is not null)
             {
-                Model.ResetState();
+                var state = Model.SaveState();
                 validationPerplexity = Perplexity.Evaluate(Model, validation);
                 improved = validationPerplexity < best;
                 if (improved)
                     best = validationPerplexity.Value;
                 else if (Options.LearningRateDecay > 1f)
                     Optimizer.LearningRate /= Options.LearningRateDecay;
-                Model.ResetState();
+                if (!Options.ResetStateAfterValidation)
+                    Model.RestoreState(state);
             }
             EpochEnded?.Invoke(new EpochResult(epoch, Math.Exp(epochLoss / Math.Max(epochCount, 1)), validationPerplexity, Optimizer.LearningRate, improved));
             interval.Restart();

@@ -63,6 +63,21 @@ public class TrainerTests
     }
 
     [Fact]
+    public void Fit_ValidationBetweenEpochs_LeavesTrainingUnchanged()
+    {
+        var corpus = CountingCorpus(3000, 24, seed: 5);
+        var validation = CountingCorpus(800, 24, seed: 9);
+        float[] Train(int[]? valid)
+        {
+            var model = new Rnnlm(new RnnlmConfig(24, 16, 16), seed: 7);
+            new Trainer(model, new Sgd(1f), new TrainerOptions(BatchSize: 4, TimeSteps: 8)).Fit(corpus, epochs: 3, validation: valid);
+            return model.Parameters.Values;
+        }
+
+        Assert.True(Train(null).AsSpan().SequenceEqual(Train(validation)), "validation must not change the training state");
+    }
+
+    [Fact]
     public void Fit_DivergingLoss_StopsWithAClearMessage()
     {
         var corpus = CountingCorpus(2000, 24, seed: 5);
