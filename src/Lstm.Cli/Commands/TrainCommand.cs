@@ -11,7 +11,7 @@ internal static class TrainCommand
 {
     public static Command Create()
     {
-        var data = new Option<string>("--data") { Description = "A folder with ptb.train.txt (ptb.valid.txt, ptb.test.txt optional) or a single text file.", Required = true };
+        var data = new Option<string?>("--data") { Description = "A folder with ptb.train.txt (ptb.valid.txt, ptb.test.txt optional) or a single text file. Without it: a generated language with long-range dependencies, LSTM against plain RNN." };
         var model = new Option<string>("--model") { Description = "rnnlm (the book's Rnnlm) or better (the book's BetterRnnlm).", DefaultValueFactory = _ => "rnnlm" };
         model.AcceptOnlyFromAmong("rnnlm", "better");
         var embed = new Option<int?>("--embed") { Description = "D, the embedding width (rnnlm 100, better 650)." };
@@ -23,7 +23,7 @@ internal static class TrainCommand
         var time = new Option<int>("--time") { Description = "T, truncated-BPTT length.", DefaultValueFactory = _ => 35 };
         var lr = new Option<float?>("--lr") { Description = "Learning rate (sgd 20; adam, adamw 0.001; momentum 1)." };
         var clip = new Option<float>("--clip") { Description = "Clip gradients to this global norm (0: off).", DefaultValueFactory = _ => 0.25f };
-        var epochs = new Option<int?>("--epochs") { Description = "Epochs (rnnlm 4, better 40)." };
+        var epochs = new Option<int?>("--epochs") { Description = "Epochs (rnnlm 4, better 40, the generated language 20)." };
         var maxSteps = new Option<long?>("--max-steps") { Description = "Stop after this many iterations." };
         var optimizer = new Option<string>("--optimizer") { Description = "sgd, momentum, adam or adamw.", DefaultValueFactory = _ => "sgd" };
         optimizer.AcceptOnlyFromAmong("sgd", "momentum", "adam", "adamw");
@@ -36,6 +36,9 @@ internal static class TrainCommand
         };
         command.SetAction(r =>
         {
+            Gemm.Threads = r.GetValue(threads);
+            if (r.GetValue(data) is null)
+                return SyntheticRun.Run(r.GetValue(seed), r.GetValue(epochs) ?? 20);
             bool better = r.GetValue(model) == "better";
             var dataset = TextDataset.Load(r.GetValue(data)!);
             int size = better ? 650 : 100;
@@ -46,7 +49,6 @@ internal static class TrainCommand
                 r.GetValue(layers) ?? (better ? 2 : 1),
                 r.GetValue(dropout) ?? (better ? 0.5f : 0f),
                 r.GetValue(tie) ?? better);
-            Gemm.Threads = r.GetValue(threads);
             string optimizerName = r.GetValue(optimizer)!;
             var options = new TrainerOptions(r.GetValue(batch), r.GetValue(time), r.GetValue(clip),
                 LearningRateDecay: better ? 4f : 1f, ResetStateAfterValidation: better);
@@ -86,7 +88,7 @@ internal static class TrainCommand
         trainer.Fit(dataset.Train, epochs, maxSteps, dataset.Validation);
         Console.WriteLine(($"training time: {(DateTime.UtcNow - start).TotalSeconds:F0} s"));
         if (dataset.Test is not null)
-            Console.WriteLine(($"test perplexity: {Perplexity.Evaluate(model, dataset.Test):F2}"));
+            Console.WriteLine(($"test perplexity: {Evaluation.Perplexity(model, dataset.Test):F2}"));
         return 0;
     }
 }

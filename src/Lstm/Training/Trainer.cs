@@ -120,7 +120,7 @@ public sealed class Trainer(Rnnlm model, Optimizer optimizer, TrainerOptions opt
             if (validation is not null)
             {
                 var state = Model.SaveState();
-                validationPerplexity = Perplexity.Evaluate(Model, validation);
+                validationPerplexity = Evaluation.Perplexity(Model, validation);
                 improved = validationPerplexity < best;
                 if (improved)
                     best = validationPerplexity.Value;
