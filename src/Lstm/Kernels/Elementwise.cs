@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace Lstm.Kernels;
 
@@ -53,6 +54,7 @@ internal static class Elementwise
     }
 
     /// <summary>Column sums added into <paramref name="sums"/>: sums[j] += Σ_r x[r, j] over a rows×cols matrix (the bias gradient).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AddColumnSums(ReadOnlySpan<float> x, int rows, int cols, Span<float> sums)
     {
         CheckMatrix(x.Length, rows, cols, nameof(x));
@@ -78,6 +80,7 @@ internal static class Elementwise
     /// (within 2 ulp; inputs below −87.3 give about 1e−38 rather than 0). Several times faster than a
     /// double-precision exponential, which matters for a 10,000-word softmax.
     /// </remarks>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static float ExpShiftedSum(ReadOnlySpan<float> x, float shift, Span<float> y)
     {
         if (y.Length != x.Length)

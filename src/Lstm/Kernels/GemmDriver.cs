@@ -72,6 +72,7 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IMicroK
         return (m + tiles - 1) / tiles;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Blocked(in GemmProduct g, bool packB, int i0, int i1, int j0, int j1, GemmScratch scratch)
     {
         int mr = TileRows(g.M), nr = TKernel.NR, mc = MC / mr * mr;
@@ -138,6 +139,7 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IMicroK
     }
 
     /// <summary>C = tile, or C = C + tile, over the valid rows×cols of an edge tile (the same sum the full tile stores).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void MergeTile(float* tile, int nr, int rows, int cols, float* c, nint ldc, bool add)
     {
         for (int r = 0; r < rows; r++, tile += nr, c += ldc)

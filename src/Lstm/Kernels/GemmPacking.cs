@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Lstm.Kernels;
 
 /// <summary>Copies blocks of op(A) and op(B) into the contiguous, zero-padded panels the micro-kernels read.</summary>
@@ -7,6 +9,7 @@ internal static unsafe class GemmPacking
     /// Packs op(A)[i0..i0+rows, p0..p0+kc] into panels of <paramref name="mr"/> rows: panel q holds, for each p,
     /// the mr values op(A)[i0+q·mr+r, p0+p] (zero past the last row).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackA(in GemmProduct g, int i0, int rows, int p0, int kc, int mr, float* dst)
     {
         for (int q = 0; q < rows; q += mr, dst += (nint)kc * mr)
@@ -44,6 +47,7 @@ internal static unsafe class GemmPacking
     /// Packs op(B)[p0..p0+kc, j0..j0+cols] into panels of <paramref name="nr"/> columns: panel q holds, for each p,
     /// the nr values op(B)[p0+p, j0+q·nr+j] (zero past the last column).
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackB(in GemmProduct g, int p0, int kc, int j0, int cols, int nr, float* dst)
     {
         for (int q = 0; q < cols; q += nr, dst += (nint)kc * nr)

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace Lstm.Kernels;
 
@@ -34,6 +35,7 @@ internal static class RecurrentCells
     /// dA = [ds ⊙ c_prev ⊙ f(1−f) | ds ⊙ i ⊙ (1−g²) | ds ⊙ g ⊙ i(1−i) | dh ⊙ tanh c ⊙ o(1−o)].
     /// <paramref name="dc"/> holds dc_next on entry and dc_prev on return.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void LstmBackward(ReadOnlySpan<float> gates, ReadOnlySpan<float> cPrev, ReadOnlySpan<float> tanhC,
         ReadOnlySpan<float> dh, Span<float> dc, Span<float> dA)
     {

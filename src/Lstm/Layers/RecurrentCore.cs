@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using Lstm.Kernels;
 
 namespace Lstm.Layers;
@@ -78,6 +79,7 @@ internal sealed class RecurrentCore
     }
 
     /// <summary>Checks xs, sizes the buffers, zeroes h unless a state carries over, and computes A = xs·Wx + b.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void BeginForward(ReadOnlyMemory<float> xs, int batchSize, int timeSteps)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
@@ -115,6 +117,7 @@ internal sealed class RecurrentCore
     }
 
     /// <summary>Records h_prev of every (n, t) for dWh, and keeps the last h as the state when stateful.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void EndForward()
     {
         int H = this.H, T = this.T;
@@ -128,6 +131,7 @@ internal sealed class RecurrentCore
     }
 
     /// <summary>Checks dhs, zeroes the carried dh and makes Whᵀ [G,H], so each step's dh_prev = dA_t·Whᵀ reads it in place.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void BeginBackward(ReadOnlyMemory<float> dhs)
     {
         int H = this.H, G = this.G;
@@ -146,6 +150,7 @@ internal sealed class RecurrentCore
     }
 
     /// <summary>The dh of step t for every row: dhs[:, t] + the dh carried from step t+1.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void GatherDh(ReadOnlySpan<float> dhs, int t)
     {
         int H = this.H;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Lstm.Kernels;
 
 namespace Lstm.Layers;
@@ -58,6 +59,7 @@ public sealed class TimeAffine
 
     /// <summary>dW += xᵀ·dout (dE += doutᵀ·x when tied), db += Σ_rows dout; returns dx = dout·Wᵀ [rows, H].</summary>
     /// <exception cref="ArgumentException">dout does not match the last forward pass.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public ReadOnlyMemory<float> Backward(ReadOnlySpan<float> dout)
     {
         int H = InputSize, V = OutputSize, rows = _rows;

@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Lstm.Layers;
 
 /// <summary>
@@ -23,6 +25,7 @@ public sealed class TimeDropout
     public float Ratio { get; }
 
     /// <summary>x ⊙ mask in training, x itself in evaluation.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public ReadOnlyMemory<float> Forward(ReadOnlyMemory<float> x, bool training)
     {
         _applied = training && Ratio > 0f;

@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace Lstm.Layers;
 
@@ -23,6 +24,7 @@ public sealed class TimeEmbedding
 
     /// <summary>Looks up ids [N·T] → out [N·T, D], valid until the next call.</summary>
     /// <exception cref="ArgumentOutOfRangeException">An id is outside [0, V).</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public ReadOnlyMemory<float> Forward(ReadOnlySpan<int> ids)
     {
         int V = VocabularySize, D = EmbeddingSize;
@@ -41,6 +43,7 @@ public sealed class TimeEmbedding
 
     /// <summary>dW[id] += dout[i] for every position i of the last <see cref="Forward"/>.</summary>
     /// <exception cref="ArgumentException">dout does not hold one row of D per id.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Backward(ReadOnlySpan<float> dout)
     {
         int D = EmbeddingSize;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Lstm.Kernels;
 
 namespace Lstm.Layers;
@@ -71,6 +72,7 @@ public sealed class TimeLSTM : IRecurrentLayer
 
     /// <summary>Runs T steps: xs [N,T,D] → hs [N,T,H], valid until the next call.</summary>
     /// <exception cref="ArgumentException">xs does not hold N·T·D values, or N changed while a state is carried.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public ReadOnlyMemory<float> Forward(ReadOnlyMemory<float> xs, int batchSize, int timeSteps)
     {
         _core.BeginForward(xs, batchSize, timeSteps);
@@ -109,6 +111,7 @@ public sealed class TimeLSTM : IRecurrentLayer
     /// </summary>
     /// <exception cref="InvalidOperationException">No forward pass to go back through.</exception>
     /// <exception cref="ArgumentException">dhs does not hold N·T·H values.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public ReadOnlyMemory<float> Backward(ReadOnlyMemory<float> dhs)
     {
         _core.BeginBackward(dhs);

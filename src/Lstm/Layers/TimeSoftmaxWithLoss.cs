@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using Lstm.Kernels;
 
 namespace Lstm.Layers;
@@ -36,6 +37,7 @@ public sealed class TimeSoftmaxWithLoss
     /// </summary>
     /// <exception cref="ArgumentException">The sizes do not match.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A label is outside [0, V) and not −1.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public float Forward(ReadOnlySpan<float> scores, ReadOnlySpan<int> labels, Span<float> dscores)
     {
         int rows = labels.Length;

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 
 namespace Lstm.Training;
 
@@ -91,6 +92,7 @@ public class Adam(float learningRate = 0.001f, float beta1 = 0.9f, float beta2 =
     public float WeightDecay { get; init; }
 
     /// <inheritdoc/>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Step(ParameterSet parameters)
     {
         var m = Ensure(ref _m, parameters);

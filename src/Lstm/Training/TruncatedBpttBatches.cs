@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Lstm.Training;
 
 /// <summary>
@@ -40,6 +42,7 @@ public sealed class TruncatedBpttBatches
 
     /// <summary>Fills xs[i, t] = corpus[(i·jump + τ) mod len] and ts[i, t] = corpus[(i·jump + τ) mod len + 1], τ = the time index of column t.</summary>
     /// <exception cref="ArgumentException">A span does not hold N·T ids.</exception>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Next(Span<int> xs, Span<int> ts)
     {
         int N = BatchSize, T = TimeSteps, size = DataSize, jump = Jump;
