@@ -109,23 +109,26 @@ internal static class Elementwise
         return sum;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector<float> Exp(Vector<float> v)
     {
         // Below e^−60 the result is 0: such terms cannot move a softmax sum (at least 1), and as probabilities scaled by
-        // 1/count they would be denormals, which slow every later product by an order of magnitude.
+        // 1/count they would be denormals, which slow every later product by an order of magnitude. Clamping there
+        // also keeps 2^n normal. Native min/max and conversion: one instruction each, NaN handling is not needed here.
         var negligible = Vector.LessThan(v, new Vector<float>(-60f));
-        v = Vector.Min(Vector.Max(v, new Vector<float>(-87.33654f)), new Vector<float>(88.72283f));
-        var n = Vector.Floor(v * new Vector<float>(1.44269504088896341f) + new Vector<float>(0.5f));
+        v = Vector.MinNative(Vector.MaxNative(v, new Vector<float>(-60f)), new Vector<float>(88.72283f));
+        var n = Vector.Floor(Vector.FusedMultiplyAdd(v, new Vector<float>(1.44269504088896341f), new Vector<float>(0.5f)));
         // r = v − n·ln2, with ln2 split in two so n·ln2_hi is exact.
-        var r = v - n * new Vector<float>(0.693359375f) + n * new Vector<float>(2.12194440e-4f);
+        var r = Vector.FusedMultiplyAdd(n, new Vector<float>(-0.693359375f), v);
+        r = Vector.FusedMultiplyAdd(n, new Vector<float>(2.12194440e-4f), r);
         var p = new Vector<float>(1.9875691500e-4f);
-        p = p * r + new Vector<float>(1.3981999507e-3f);
-        p = p * r + new Vector<float>(8.3334519073e-3f);
-        p = p * r + new Vector<float>(4.1665795894e-2f);
-        p = p * r + new Vector<float>(1.6666665459e-1f);
-        p = p * r + new Vector<float>(5.0000001201e-1f);
-        p = p * (r * r) + r + Vector<float>.One;
-        var pow2n = Vector.AsVectorSingle(Vector.ShiftLeft(Vector.ConvertToInt32(n) + new Vector<int>(127), 23));
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(1.3981999507e-3f));
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(8.3334519073e-3f));
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(4.1665795894e-2f));
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(1.6666665459e-1f));
+        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(5.0000001201e-1f));
+        p = Vector.FusedMultiplyAdd(p, r * r, r + Vector<float>.One);
+        var pow2n = Vector.AsVectorSingle(Vector.ShiftLeft(Vector.ConvertToInt32Native(n) + new Vector<int>(127), 23));
         return Vector.ConditionalSelect(negligible, Vector<float>.Zero, p * pow2n);
     }
 }
