@@ -1,9 +1,34 @@
 using System.CommandLine;
 using Lstm.Cli.Commands;
 
+// Exit codes: 0 success, 2 usage error, 1 runtime error (one line on stderr; --verbose adds the stack trace).
+var verbose = new Option<bool>("--verbose") { Description = "Show the stack trace of an error.", Recursive = true };
 var root = new RootCommand("lstm: train and run LSTM language models (Deep Learning from Scratch 2, chapter 6) in pure managed .NET.")
 {
+    verbose,
     TrainCommand.Create(),
+    ModelCommands.CreateEval(),
+    ModelCommands.CreateGenerate(),
     BenchCommand.Create(),
 };
-return root.Parse(args).Invoke();
+
+var parse = root.Parse(args);
+if (parse.Errors.Count > 0)
+{
+    foreach (var error in parse.Errors)
+        Console.Error.WriteLine($"error: {error.Message}");
+    Console.Error.WriteLine("Run with --help for usage.");
+    return 2;
+}
+
+try
+{
+    return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (Exception e) when (e is not OutOfMemoryException)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    if (parse.GetValue(verbose))
+        Console.Error.WriteLine(e);
+    return 1;
+}

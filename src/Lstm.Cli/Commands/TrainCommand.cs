@@ -29,10 +29,11 @@ internal static class TrainCommand
         optimizer.AcceptOnlyFromAmong("sgd", "momentum", "adam", "adamw");
         var seed = new Option<ulong>("--seed") { Description = "Seed of initialisation and dropout.", DefaultValueFactory = _ => 1 };
         var threads = new Option<int>("--threads") { Description = "Threads for matrix products.", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var save = new Option<string?>("--save") { Description = "Save the model here (safetensors): the best by validation perplexity when there is a validation file, else the last." };
 
         var command = new Command("train", "Train a language model (the book's Rnnlm by default) and report perplexity.")
         {
-            data, model, embed, hidden, layers, dropout, tie, batch, time, lr, clip, epochs, maxSteps, optimizer, seed, threads,
+            data, model, embed, hidden, layers, dropout, tie, batch, time, lr, clip, epochs, maxSteps, optimizer, seed, threads, save,
         };
         command.SetAction(r =>
         {
@@ -53,7 +54,7 @@ internal static class TrainCommand
             var options = new TrainerOptions(r.GetValue(batch), r.GetValue(time), r.GetValue(clip),
                 LearningRateDecay: better ? 4f : 1f, ResetStateAfterValidation: better);
             return Run(dataset, config, CreateOptimizer(optimizerName, r.GetValue(lr)), options,
-                r.GetValue(epochs) ?? (better ? 40 : 4), r.GetValue(maxSteps) ?? long.MaxValue, r.GetValue(seed));
+                r.GetValue(epochs) ?? (better ? 40 : 4), r.GetValue(maxSteps) ?? long.MaxValue, r.GetValue(seed), r.GetValue(save));
         });
         return command;
     }
@@ -66,7 +67,7 @@ internal static class TrainCommand
         _ => new Sgd(lr ?? 20f),
     };
 
-    private static int Run(TextDataset dataset, RnnlmConfig config, Optimizer optimizer, TrainerOptions options, int epochs, long maxSteps, ulong seed)
+    private static int Run(TextDataset dataset, RnnlmConfig config, Optimizer optimizer, TrainerOptions options, int epochs, long maxSteps, ulong seed, string? save)
     {
         var model = new Rnnlm(config, seed);
         Console.WriteLine(($"corpus: {dataset.Train.Length:N0} training tokens, vocabulary {dataset.Vocabulary.Count:N0}" +
@@ -83,6 +84,11 @@ internal static class TrainCommand
         {
             if (e.ValidationPerplexity is { } ppl)
                 Console.WriteLine(($"epoch {e.Epoch}: validation perplexity {ppl:F2}{(e.Improved ? "" : $" (no improvement; learning rate now {e.LearningRate})")}"));
+            if (save is not null && e.Improved)
+            {
+                Checkpoint.Save(save, model, dataset.Vocabulary);
+                Console.WriteLine($"saved {save}");
+            }
         };
         var start = DateTime.UtcNow;
         trainer.Fit(dataset.Train, epochs, maxSteps, dataset.Validation);

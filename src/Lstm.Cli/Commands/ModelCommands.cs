@@ -1,0 +1,56 @@
+using System.CommandLine;
+using Lstm.Data;
+using Lstm.Models;
+using Lstm.Training;
+
+namespace Lstm.Cli.Commands;
+
+/// <summary><c>lstm eval</c> and <c>lstm generate</c>: use a saved checkpoint.</summary>
+internal static class ModelCommands
+{
+    public static Command CreateEval()
+    {
+        var model = new Option<string>("--model") { Description = "A checkpoint saved by lstm train --save.", Required = true };
+        var data = new Option<string>("--data") { Description = "A text file in the training format (words, one sentence per line).", Required = true };
+        var command = new Command("eval", "Perplexity of a saved model on a text file (the book's evaluation: batch 10, T 35).") { model, data };
+        command.SetAction(r =>
+        {
+            var (rnnlm, vocabulary) = Checkpoint.Load(r.GetValue(model)!);
+            var corpus = Corpus.Read(r.GetValue(data)!, vocabulary, grow: false);
+            Console.WriteLine($"perplexity: {Evaluation.Perplexity(rnnlm, corpus):F2}");
+            return 0;
+        });
+        return command;
+    }
+
+    public static Command CreateGenerate()
+    {
+        var model = new Option<string>("--model") { Description = "A checkpoint saved by lstm train --save.", Required = true };
+        var prompt = new Option<string>("--prompt") { Description = "Words to start from.", DefaultValueFactory = _ => Vocabulary.EndOfSentence };
+        var length = new Option<int>("--length") { Description = "Words to generate.", DefaultValueFactory = _ => 100 };
+        var temperature = new Option<float>("--temperature") { Description = "Softmax temperature; 0 takes the most likely word.", DefaultValueFactory = _ => 1f };
+        var topK = new Option<int>("--top-k") { Description = "Sample among the K most likely words (0: all).", DefaultValueFactory = _ => 0 };
+        var topP = new Option<float>("--top-p") { Description = "Sample among the most likely words covering probability P.", DefaultValueFactory = _ => 1f };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the sampling.", DefaultValueFactory = _ => 1 };
+        var command = new Command("generate", "Generate text from a saved model, streaming words as they are sampled.")
+        {
+            model, prompt, length, temperature, topK, topP, seed,
+        };
+        command.SetAction(r =>
+        {
+            var (rnnlm, vocabulary) = Checkpoint.Load(r.GetValue(model)!);
+            var ids = Corpus.Parse([r.GetValue(prompt)!], vocabulary, grow: false, "the prompt");
+            // Parse ends the prompt with <eos>; keep it only when the prompt is just a sentence start.
+            var start = ids.Length > 1 ? ids[..^1] : ids;
+            var options = new SamplingOptions(r.GetValue(temperature), r.GetValue(topK), r.GetValue(topP));
+            foreach (int id in TextGenerator.Generate(rnnlm, start, r.GetValue(length), options, new RandomSource(r.GetValue(seed))))
+            {
+                string word = vocabulary[id];
+                Console.Write(word == Vocabulary.EndOfSentence ? Environment.NewLine : word + " ");
+            }
+            Console.WriteLine();
+            return 0;
+        });
+        return command;
+    }
+}
