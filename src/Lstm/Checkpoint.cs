@@ -2,6 +2,7 @@ using System.Globalization;
 using Lstm.Data;
 using Lstm.IO;
 using Lstm.Models;
+using Lstm.Training;
 
 namespace Lstm;
 
@@ -13,9 +14,13 @@ public static class Checkpoint
 {
     private const string Format = "lstm.rnnlm/1";
 
-    /// <summary>Saves <paramref name="model"/> and <paramref name="vocabulary"/> to <paramref name="path"/>, atomically.</summary>
+    /// <summary>
+    /// Saves <paramref name="model"/> and <paramref name="vocabulary"/> to <paramref name="path"/>, atomically; with
+    /// <paramref name="optimizer"/> and <paramref name="position"/>, also what <see cref="LoadTraining"/> needs to resume
+    /// the run exactly (optimizer buffers as <c>optimizer.*</c> tensors, recurrent states as <c>state.*</c>).
+    /// </summary>
     /// <exception cref="ArgumentException">The vocabulary does not have one word per id of the model.</exception>
-    public static void Save(string path, Rnnlm model, Vocabulary vocabulary)
+    public static void Save(string path, Rnnlm model, Vocabulary vocabulary, Optimizer? optimizer = null, TrainingPosition? position = null)
     {
         var config = model.Config;
         if (vocabulary.Count != config.VocabularySize)
@@ -35,7 +40,65 @@ public static class Checkpoint
         var tensors = model.Parameters.Parameters
             .Select(p => new NamedTensor(p.Name, p.Rows == 1 ? [p.Cols] : [p.Rows, p.Cols], p.Set.Values.AsMemory(p.Offset, p.Length)))
             .ToList();
+        if (optimizer is not null && position is not null)
+        {
+            foreach (var (name, values) in optimizer.State)
+                tensors.Add(new NamedTensor($"optimizer.{name}", [values.Length], values));
+            for (int l = 0; l < position.RecurrentState.Length; l++)
+                tensors.Add(new NamedTensor($"state.{l}", [position.RecurrentState[l].Length], position.RecurrentState[l]));
+            var (s0, s1, s2, s3) = position.RandomState;
+            metadata["optimizer"] = optimizer.GetType().Name;
+            metadata["training"] = string.Join(' ', new[]
+            {
+                Invariant(position.Step), Invariant(position.Epoch), Invariant(position.Iteration), Invariant(position.TimeIndex),
+                position.BestValidation.ToString("R", CultureInfo.InvariantCulture), position.LearningRate.ToString("R", CultureInfo.InvariantCulture),
+                Invariant(position.OptimizerSteps), Invariant(s0), Invariant(s1), Invariant(s2), Invariant(s3),
+            });
+        }
         SafeTensors.Write(path, tensors, metadata);
+    }
+
+    /// <summary>
+    /// Loads a checkpoint saved with an optimizer and a position, restores <paramref name="optimizer"/>'s buffers, and
+    /// returns the position to pass to <see cref="Trainer.Fit"/>.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The file has no training state, or it was saved with another optimizer.</exception>
+    public static (Rnnlm Model, Vocabulary Vocabulary, TrainingPosition Position) LoadTraining(string path, Optimizer optimizer)
+    {
+        var (tensors, metadata) = SafeTensors.Read(path);
+        string file = Path.GetFileName(path);
+        if (!metadata.TryGetValue("training", out var training) || !metadata.TryGetValue("optimizer", out var optimizerName))
+            throw new InvalidDataException($"{file}: no training state to resume from (saved without an optimizer).");
+        if (optimizerName != optimizer.GetType().Name)
+            throw new InvalidDataException($"{file}: saved with the {optimizerName} optimizer; resuming needs the same, not {optimizer.GetType().Name}.");
+        var (model, vocabulary) = FromTensors(file, tensors.Where(t => !t.Name.StartsWith("optimizer.", StringComparison.Ordinal) && !t.Name.StartsWith("state.", StringComparison.Ordinal)).ToList(), metadata);
+        foreach (var tensor in tensors.Where(t => t.Name.StartsWith("optimizer.", StringComparison.Ordinal)))
+        {
+            if (tensor.Data.Length != model.Parameters.Values.Length)
+                throw new InvalidDataException($"{file}: tensor '{tensor.Name}' has {tensor.Data.Length} values; the model has {model.Parameters.Values.Length} parameters.");
+            optimizer.RestoreState(tensor.Name["optimizer.".Length..], tensor.Data.Span);
+        }
+        var states = Enumerable.Range(0, model.Config.Layers)
+            .Select(l => tensors.FirstOrDefault(t => t.Name == $"state.{l}")?.Data.ToArray()
+                ?? throw new InvalidDataException($"{file}: tensor 'state.{l}' is missing."))
+            .ToArray();
+        try
+        {
+            var f = training.Split(' ');
+            var position = new TrainingPosition(
+                long.Parse(f[0], CultureInfo.InvariantCulture), int.Parse(f[1], CultureInfo.InvariantCulture),
+                int.Parse(f[2], CultureInfo.InvariantCulture), long.Parse(f[3], CultureInfo.InvariantCulture),
+                double.Parse(f[4], CultureInfo.InvariantCulture), float.Parse(f[5], CultureInfo.InvariantCulture),
+                long.Parse(f[6], CultureInfo.InvariantCulture),
+                (uint.Parse(f[7], CultureInfo.InvariantCulture), uint.Parse(f[8], CultureInfo.InvariantCulture),
+                 uint.Parse(f[9], CultureInfo.InvariantCulture), uint.Parse(f[10], CultureInfo.InvariantCulture)),
+                states);
+            return (model, vocabulary, position);
+        }
+        catch (Exception e) when (e is FormatException or OverflowException or IndexOutOfRangeException)
+        {
+            throw new InvalidDataException($"{file}: the training state in the metadata is invalid ({e.Message}).", e);
+        }
     }
 
     /// <summary>Loads a model and its vocabulary saved by <see cref="Save"/>.</summary>
@@ -44,7 +107,11 @@ public static class Checkpoint
     public static (Rnnlm Model, Vocabulary Vocabulary) Load(string path)
     {
         var (tensors, metadata) = SafeTensors.Read(path);
-        string file = Path.GetFileName(path);
+        return FromTensors(Path.GetFileName(path), tensors.Where(t => !t.Name.StartsWith("optimizer.", StringComparison.Ordinal) && !t.Name.StartsWith("state.", StringComparison.Ordinal)).ToList(), metadata);
+    }
+
+    private static (Rnnlm Model, Vocabulary Vocabulary) FromTensors(string file, IReadOnlyList<NamedTensor> tensors, IReadOnlyDictionary<string, string> metadata)
+    {
         string Get(string key) => metadata.TryGetValue(key, out var v) ? v : throw new InvalidDataException($"{file}: metadata '{key}' is missing; not a checkpoint of this library ({Format}).");
         if (Get("format") != Format)
             throw new InvalidDataException($"{file}: format '{Get("format")}' is not {Format}.");
@@ -87,5 +154,5 @@ public static class Checkpoint
         return (model, vocabulary);
     }
 
-    private static string Invariant(int value) => value.ToString(CultureInfo.InvariantCulture);
+    private static string Invariant(long value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -30,10 +30,14 @@ internal static class TrainCommand
         var seed = new Option<ulong>("--seed") { Description = "Seed of initialisation and dropout.", DefaultValueFactory = _ => 1 };
         var threads = new Option<int>("--threads") { Description = "Threads for matrix products.", DefaultValueFactory = _ => Environment.ProcessorCount };
         var save = new Option<string?>("--save") { Description = "Save the model here (safetensors): the best by validation perplexity when there is a validation file, else the last." };
+        var checkpoint = new Option<string?>("--checkpoint") { Description = "Keep the whole training state here (every epoch and every --checkpoint-every iterations), for --resume." };
+        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Iterations between training checkpoints (0: epoch ends only).", DefaultValueFactory = _ => 0 };
+        var resume = new Option<string?>("--resume") { Description = "Continue the run saved by --checkpoint (same data and optimizer); ends with the weights of an uninterrupted run." };
 
         var command = new Command("train", "Train a language model (the book's Rnnlm by default) and report perplexity.")
         {
             data, model, embed, hidden, layers, dropout, tie, batch, time, lr, clip, epochs, maxSteps, optimizer, seed, threads, save,
+            checkpoint, checkpointEvery, resume,
         };
         command.SetAction(r =>
         {
@@ -52,9 +56,10 @@ internal static class TrainCommand
                 r.GetValue(tie) ?? better);
             string optimizerName = r.GetValue(optimizer)!;
             var options = new TrainerOptions(r.GetValue(batch), r.GetValue(time), r.GetValue(clip),
-                LearningRateDecay: better ? 4f : 1f, ResetStateAfterValidation: better);
+                LearningRateDecay: better ? 4f : 1f, ResetStateAfterValidation: better, CheckpointInterval: r.GetValue(checkpointEvery));
+            var files = new RunFiles(r.GetValue(save), r.GetValue(checkpoint), r.GetValue(resume));
             return Run(dataset, config, CreateOptimizer(optimizerName, r.GetValue(lr)), options,
-                r.GetValue(epochs) ?? (better ? 40 : 4), r.GetValue(maxSteps) ?? long.MaxValue, r.GetValue(seed), r.GetValue(save));
+                r.GetValue(epochs) ?? (better ? 40 : 4), r.GetValue(maxSteps) ?? long.MaxValue, r.GetValue(seed), files);
         });
         return command;
     }
@@ -67,9 +72,21 @@ internal static class TrainCommand
         _ => new Sgd(lr ?? 20f),
     };
 
-    private static int Run(TextDataset dataset, RnnlmConfig config, Optimizer optimizer, TrainerOptions options, int epochs, long maxSteps, ulong seed, string? save)
+    private sealed record RunFiles(string? Save, string? Checkpoint, string? Resume);
+
+    private static int Run(TextDataset dataset, RnnlmConfig config, Optimizer optimizer, TrainerOptions options, int epochs, long maxSteps, ulong seed, RunFiles files)
     {
         var model = new Rnnlm(config, seed);
+        TrainingPosition? position = null;
+        if (files.Resume is not null)
+        {
+            Vocabulary vocabulary;
+            (model, vocabulary, position) = Checkpoint.LoadTraining(files.Resume, optimizer);
+            if (!vocabulary.Words.SequenceEqual(dataset.Vocabulary.Words))
+                throw new InvalidDataException($"{files.Resume} was trained on another corpus (its vocabulary differs from this one's).");
+            config = model.Config;
+            Console.WriteLine($"resuming {files.Resume} at step {position.Step} (epoch {position.Epoch}, iteration {position.Iteration})");
+        }
         Console.WriteLine(($"corpus: {dataset.Train.Length:N0} training tokens, vocabulary {dataset.Vocabulary.Count:N0}" +
             (dataset.Validation is null ? "" : $", validation {dataset.Validation.Length:N0}") +
             (dataset.Test is null ? "" : $", test {dataset.Test.Length:N0}")));
@@ -84,14 +101,16 @@ internal static class TrainCommand
         {
             if (e.ValidationPerplexity is { } ppl)
                 Console.WriteLine(($"epoch {e.Epoch}: validation perplexity {ppl:F2}{(e.Improved ? "" : $" (no improvement; learning rate now {e.LearningRate})")}"));
-            if (save is not null && e.Improved)
+            if (files.Save is not null && e.Improved)
             {
-                Checkpoint.Save(save, model, dataset.Vocabulary);
-                Console.WriteLine($"saved {save}");
+                Checkpoint.Save(files.Save, model, dataset.Vocabulary);
+                Console.WriteLine($"saved {files.Save}");
             }
         };
+        if (files.Checkpoint is not null)
+            trainer.CheckpointDue += p => Checkpoint.Save(files.Checkpoint, model, dataset.Vocabulary, optimizer, p);
         var start = DateTime.UtcNow;
-        trainer.Fit(dataset.Train, epochs, maxSteps, dataset.Validation);
+        trainer.Fit(dataset.Train, epochs, maxSteps, dataset.Validation, position);
         Console.WriteLine(($"training time: {(DateTime.UtcNow - start).TotalSeconds:F0} s"));
         if (dataset.Test is not null)
             Console.WriteLine(($"test perplexity: {Evaluation.Perplexity(model, dataset.Test):F2}"));

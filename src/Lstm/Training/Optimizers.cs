@@ -26,20 +26,25 @@ public abstract class Optimizer
         }
     }
 
+    private readonly SortedDictionary<string, float[]> _state = new(StringComparer.Ordinal);
+
     /// <summary>Updates the values of <paramref name="parameters"/> from their gradients.</summary>
     public abstract void Step(ParameterSet parameters);
 
-    /// <summary>Buffers of per-parameter state (empty for plain SGD), laid out like <see cref="ParameterSet.Values"/>.</summary>
-    public virtual IReadOnlyList<(string Name, float[] Values)> State => [];
+    /// <summary>Buffers of per-parameter state by name (none for plain SGD), laid out like <see cref="ParameterSet.Values"/>.</summary>
+    public IReadOnlyDictionary<string, float[]> State => _state;
 
     /// <summary>Updates taken so far.</summary>
     public long Steps { get; set; }
 
-    /// <summary>Sizes a state buffer like the parameters, on the first step.</summary>
-    protected static float[] Ensure(ref float[] buffer, ParameterSet parameters)
+    /// <summary>Restores a state buffer saved from <see cref="State"/>, to resume a run.</summary>
+    public void RestoreState(string name, ReadOnlySpan<float> values) => values.CopyTo(_state[name] = new float[values.Length]);
+
+    /// <summary>The state buffer <paramref name="name"/>, sized like the parameters (zero on first use).</summary>
+    protected float[] StateBuffer(string name, ParameterSet parameters)
     {
-        if (buffer.Length != parameters.Values.Length)
-            buffer = new float[parameters.Values.Length];
+        if (!_state.TryGetValue(name, out var buffer) || buffer.Length != parameters.Values.Length)
+            _state[name] = buffer = new float[parameters.Values.Length];
         return buffer;
     }
 }
@@ -58,18 +63,13 @@ public sealed class Sgd(float learningRate) : Optimizer(learningRate)
 /// <summary>SGD with momentum (the book's): v ← μ·v − lr·g; p ← p + v.</summary>
 public sealed class Momentum(float learningRate, float momentum = 0.9f) : Optimizer(learningRate)
 {
-    private float[] _velocity = [];
-
     /// <summary>μ, the fraction of the previous update kept.</summary>
     public float MomentumFactor { get; } = momentum;
 
     /// <inheritdoc/>
-    public override IReadOnlyList<(string Name, float[] Values)> State => [("velocity", _velocity)];
-
-    /// <inheritdoc/>
     public override void Step(ParameterSet parameters)
     {
-        var v = Ensure(ref _velocity, parameters);
+        var v = StateBuffer("velocity", parameters);
         TensorPrimitives.Multiply(v, MomentumFactor, v);
         TensorPrimitives.MultiplyAdd(parameters.Gradients, -LearningRate, v, v);
         TensorPrimitives.Add(parameters.Values, v, parameters.Values);
@@ -83,11 +83,6 @@ public sealed class Momentum(float learningRate, float momentum = 0.9f) : Optimi
 /// </summary>
 public class Adam(float learningRate = 0.001f, float beta1 = 0.9f, float beta2 = 0.999f, float epsilon = 1e-7f) : Optimizer(learningRate)
 {
-    private float[] _m = [], _v = [];
-
-    /// <inheritdoc/>
-    public override IReadOnlyList<(string Name, float[] Values)> State => [("m", _m), ("v", _v)];
-
     /// <summary>λ, the decoupled weight decay (0 for Adam).</summary>
     public float WeightDecay { get; init; }
 
@@ -95,8 +90,8 @@ public class Adam(float learningRate = 0.001f, float beta1 = 0.9f, float beta2 =
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override void Step(ParameterSet parameters)
     {
-        var m = Ensure(ref _m, parameters);
-        var v = Ensure(ref _v, parameters);
+        var m = StateBuffer("m", parameters);
+        var v = StateBuffer("v", parameters);
         var p = parameters.Values;
         var g = parameters.Gradients;
         if (WeightDecay > 0f)

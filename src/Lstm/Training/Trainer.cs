@@ -9,6 +9,7 @@ namespace Lstm.Training;
 /// <param name="MaxGradNorm">Clip gradients to this global norm (0: no clipping).</param>
 /// <param name="ReportInterval">Report progress every this many iterations.</param>
 /// <param name="LearningRateDecay">Divide the learning rate by this when validation perplexity does not improve (1: never).</param>
+/// <param name="CheckpointInterval">Also raise <see cref="Trainer.CheckpointDue"/> every this many iterations (0: only at epoch ends).</param>
 /// <param name="ResetStateAfterValidation">
 /// Start the next epoch from a zero state after validating (the book's BetterRnnlm script); otherwise training resumes from
 /// the state it had, as if no validation had run (the book's Rnnlm script, which does not validate between epochs).
@@ -19,7 +20,24 @@ public sealed record TrainerOptions(
     float MaxGradNorm = 0.25f,
     int ReportInterval = 20,
     float LearningRateDecay = 1f,
-    bool ResetStateAfterValidation = false);
+    bool ResetStateAfterValidation = false,
+    int CheckpointInterval = 0);
+
+/// <summary>
+/// Where a run stands, besides the weights and the optimizer's buffers: what a resumed run needs to continue exactly
+/// as if it had not stopped.
+/// </summary>
+/// <param name="Step">Iterations done.</param>
+/// <param name="Epoch">The epoch to continue (from 1).</param>
+/// <param name="Iteration">Iterations of that epoch already done.</param>
+/// <param name="TimeIndex">The batcher's global time index.</param>
+/// <param name="BestValidation">The best validation perplexity so far (infinity before the first).</param>
+/// <param name="LearningRate">The optimizer's learning rate.</param>
+/// <param name="OptimizerSteps">The optimizer's step count.</param>
+/// <param name="RandomState">The model's random generator (dropout masks).</param>
+/// <param name="RecurrentState">The carried state of each recurrent layer.</param>
+public sealed record TrainingPosition(long Step, int Epoch, int Iteration, long TimeIndex, double BestValidation,
+    float LearningRate, long OptimizerSteps, (uint, uint, uint, uint) RandomState, float[][] RecurrentState);
 
 /// <summary>Progress of a run, reported every <see cref="TrainerOptions.ReportInterval"/> iterations.</summary>
 /// <param name="Epoch">Epoch, from 1.</param>
@@ -63,13 +81,21 @@ public sealed class Trainer(Rnnlm model, Optimizer optimizer, TrainerOptions opt
     public event Action<EpochResult>? EpochEnded;
 
     /// <summary>
+    /// Called after each epoch (after <see cref="EpochEnded"/>) and every <see cref="TrainerOptions.CheckpointInterval"/>
+    /// iterations: save the model, the optimizer's <see cref="Optimizer.State"/> and this position to resume later.
+    /// </summary>
+    public event Action<TrainingPosition>? CheckpointDue;
+
+    /// <summary>
     /// Trains for <paramref name="epochs"/> epochs (or <paramref name="maxSteps"/> iterations, if fewer) on
     /// <paramref name="corpus"/>, evaluating on <paramref name="validation"/> after each epoch when given.
     /// Returns the mean training loss of every report interval.
     /// </summary>
     /// <exception cref="ArgumentException">The corpus is shorter than one batch.</exception>
     /// <exception cref="TrainingDivergedException">The loss became NaN or infinite.</exception>
-    public IReadOnlyList<double> Fit(int[] corpus, int epochs, long maxSteps = long.MaxValue, int[]? validation = null)
+    /// <remarks>With <paramref name="resume"/>, the run continues from that position (the model's weights and the
+    /// optimizer's state restored by the caller): it ends with the same weights as a run that never stopped.</remarks>
+    public IReadOnlyList<double> Fit(int[] corpus, int epochs, long maxSteps = long.MaxValue, int[]? validation = null, TrainingPosition? resume = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(epochs, 1);
         var batches = new TruncatedBpttBatches(corpus, Options.BatchSize, Options.TimeSteps);
@@ -81,15 +107,27 @@ public sealed class Trainer(Rnnlm model, Optimizer optimizer, TrainerOptions opt
         double best = double.PositiveInfinity, intervalLoss = 0;
         int intervalCount = 0;
         long step = 0;
+        int firstEpoch = 1, firstIteration = 1;
+        if (resume is not null)
+        {
+            (step, firstEpoch, firstIteration, best) = (resume.Step, resume.Epoch, resume.Iteration + 1, resume.BestValidation);
+            batches.TimeIndex = resume.TimeIndex;
+            Optimizer.LearningRate = resume.LearningRate;
+            Optimizer.Steps = resume.OptimizerSteps;
+            Model.Random.SetState(resume.RandomState);
+            Model.RestoreState(resume.RecurrentState);
+        }
         var clock = Stopwatch.StartNew();
         var interval = Stopwatch.StartNew();
         var parameters = Model.Parameters;
+        TrainingPosition Position(int epoch, int iteration) => new(step, epoch, iteration, batches.TimeIndex, best,
+            Optimizer.LearningRate, Optimizer.Steps, Model.Random.State, Model.SaveState());
 
-        for (int epoch = 1; epoch <= epochs && step < total; epoch++)
+        for (int epoch = firstEpoch; epoch <= epochs && step < total; epoch++)
         {
             double epochLoss = 0;
-            int epochCount = 0;
-            for (int iteration = 1; iteration <= perEpoch && step < total; iteration++)
+            int epochCount = 0, done = epoch == firstEpoch ? firstIteration - 1 : 0;
+            for (int iteration = done + 1; iteration <= perEpoch && step < total; iteration++, done++)
             {
                 batches.Next(xs, ts);
                 float loss = Model.Forward(xs, ts, N, T, training: true);
@@ -113,6 +151,9 @@ public sealed class Trainer(Rnnlm model, Optimizer optimizer, TrainerOptions opt
                     (intervalLoss, intervalCount) = (0, 0);
                     interval.Restart();
                 }
+
+                if (Options.CheckpointInterval > 0 && step % Options.CheckpointInterval == 0 && iteration < perEpoch)
+                    CheckpointDue?.Invoke(Position(epoch, iteration));
             }
 
             double? validationPerplexity = null;
@@ -130,6 +171,8 @@ public sealed class Trainer(Rnnlm model, Optimizer optimizer, TrainerOptions opt
                     Model.RestoreState(state);
             }
             EpochEnded?.Invoke(new EpochResult(epoch, Math.Exp(epochLoss / Math.Max(epochCount, 1)), validationPerplexity, Optimizer.LearningRate, improved));
+            // A run stopped by maxSteps inside an epoch resumes inside it.
+            CheckpointDue?.Invoke(done < perEpoch ? Position(epoch, done) : Position(epoch + 1, 0));
             interval.Restart();
         }
         return losses;

@@ -1,0 +1,63 @@
+using Lstm.Data;
+using Lstm.Models;
+using Lstm.Training;
+
+namespace Lstm.Tests.Training;
+
+public sealed class ResumeTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("lstm-resume-").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private sealed class Killed : Exception;
+
+    [Theory]
+    [InlineData(7)]  // inside epoch 1
+    [InlineData(16)] // inside epoch 2, after a validation
+    public void KillAndResume_EndsWithTheSameWeightsBitForBit(int killAfterStep)
+    {
+        var vocabulary = SyntheticLanguage.CreateVocabulary();
+        var corpus = SyntheticLanguage.Generate(3000, seed: 1);
+        var validation = SyntheticLanguage.Generate(800, seed: 2);
+        var config = new RnnlmConfig(vocabulary.Count, 8, 8, Layers: 2, Dropout: 0.3f);
+        var options = new TrainerOptions(BatchSize: 4, TimeSteps: 10, LearningRateDecay: 4f, CheckpointInterval: 3);
+
+        var uninterrupted = new Rnnlm(config, seed: 5);
+        new Trainer(uninterrupted, new Adam(0.01f), options).Fit(corpus, epochs: 3, validation: validation);
+
+        string path = Path.Combine(_dir, "run.safetensors");
+        var first = new Rnnlm(config, seed: 5);
+        var optimizer = new Adam(0.01f);
+        var trainer = new Trainer(first, optimizer, options);
+        trainer.CheckpointDue += position =>
+        {
+            Checkpoint.Save(path, first, vocabulary, optimizer, position);
+            if (position.Step >= killAfterStep)
+                throw new Killed();
+        };
+        Assert.Throws<Killed>(() => trainer.Fit(corpus, epochs: 3, validation: validation));
+
+        var resumedOptimizer = new Adam(0.01f);
+        var (resumed, _, start) = Checkpoint.LoadTraining(path, resumedOptimizer);
+        Assert.True(start.Step >= killAfterStep);
+        new Trainer(resumed, resumedOptimizer, options).Fit(corpus, epochs: 3, validation: validation, resume: start);
+
+        Assert.True(uninterrupted.Parameters.Values.AsSpan().SequenceEqual(resumed.Parameters.Values),
+            "a resumed run must end with the weights of the uninterrupted one");
+    }
+
+    [Fact]
+    public void LoadTraining_OtherOptimizerOrNoState_SaysSo()
+    {
+        var vocabulary = SyntheticLanguage.CreateVocabulary();
+        var model = new Rnnlm(new RnnlmConfig(vocabulary.Count, 4, 4));
+        string path = Path.Combine(_dir, "model.safetensors");
+        Checkpoint.Save(path, model, vocabulary);
+        Assert.Contains("no training state", Assert.Throws<InvalidDataException>(() => Checkpoint.LoadTraining(path, new Sgd(1f))).Message);
+
+        var position = new TrainingPosition(1, 1, 1, 10, double.PositiveInfinity, 0.01f, 1, (1, 2, 3, 4), [[]]);
+        Checkpoint.Save(path, model, vocabulary, new Adam(), position);
+        Assert.Contains("Adam", Assert.Throws<InvalidDataException>(() => Checkpoint.LoadTraining(path, new Sgd(1f))).Message);
+    }
+}
