@@ -9,6 +9,7 @@ var root = new RootCommand("lstm: train and run LSTM language models (Deep Learn
     TrainCommand.Create(),
     ModelCommands.CreateEval(),
     ModelCommands.CreateGenerate(),
+    ModelCommands.CreateExport(),
     BenchCommand.Create(),
 };
 

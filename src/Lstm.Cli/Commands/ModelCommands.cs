@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Lstm.Data;
+using Lstm.IO;
 using Lstm.Models;
 using Lstm.Training;
 
@@ -10,12 +11,13 @@ internal static class ModelCommands
 {
     public static Command CreateEval()
     {
-        var model = new Option<string>("--model") { Description = "A checkpoint saved by lstm train --save.", Required = true };
+        var model = new Option<string>("--model") { Description = "A checkpoint saved by lstm train --save, or a PyTorch state dict (safetensors).", Required = true };
         var data = new Option<string>("--data") { Description = "A text file in the training format (words, one sentence per line).", Required = true };
-        var command = new Command("eval", "Perplexity of a saved model on a text file (the book's evaluation: batch 10, T 35).") { model, data };
+        var vocabFrom = VocabFrom();
+        var command = new Command("eval", "Perplexity of a saved model on a text file (the book's evaluation: batch 10, T 35).") { model, data, vocabFrom };
         command.SetAction(r =>
         {
-            var (rnnlm, vocabulary) = Checkpoint.Load(r.GetValue(model)!);
+            var (rnnlm, vocabulary) = ModelFiles.Load(r.GetValue(model)!, r.GetValue(vocabFrom));
             var corpus = Corpus.Read(r.GetValue(data)!, vocabulary, grow: false);
             Console.WriteLine($"perplexity: {Evaluation.Perplexity(rnnlm, corpus):F2}");
             return 0;
@@ -23,9 +25,32 @@ internal static class ModelCommands
         return command;
     }
 
-    public static Command CreateGenerate()
+    public static Command CreateExport()
     {
         var model = new Option<string>("--model") { Description = "A checkpoint saved by lstm train --save.", Required = true };
+        var format = new Option<string>("--format") { Description = "torch: PyTorch's word-language-model layout.", Required = true };
+        format.AcceptOnlyFromAmong("torch");
+        var output = new Option<string>("--out") { Description = "The safetensors file to write.", Required = true };
+        var command = new Command("export", "Write a model's weights for another framework.") { model, format, output };
+        command.SetAction(r =>
+        {
+            var (rnnlm, _) = Checkpoint.Load(r.GetValue(model)!);
+            SafeTensors.Write(r.GetValue(output)!, TorchStateDict.Export(rnnlm), new Dictionary<string, string> { ["format"] = "pt" });
+            Console.WriteLine($"wrote {r.GetValue(output)}");
+            return 0;
+        });
+        return command;
+    }
+
+    public static Option<string?> VocabFrom() => new("--vocab-from")
+    {
+        Description = "For a PyTorch state dict: the corpus file its ids come from (ids in order of first appearance, <eos> at line ends).",
+    };
+
+    public static Command CreateGenerate()
+    {
+        var model = new Option<string>("--model") { Description = "A checkpoint saved by lstm train --save, or a PyTorch state dict (safetensors).", Required = true };
+        var vocabFrom = VocabFrom();
         var prompt = new Option<string>("--prompt") { Description = "Words to start from.", DefaultValueFactory = _ => Vocabulary.EndOfSentence };
         var length = new Option<int>("--length") { Description = "Words to generate.", DefaultValueFactory = _ => 100 };
         var temperature = new Option<float>("--temperature") { Description = "Softmax temperature; 0 takes the most likely word.", DefaultValueFactory = _ => 1f };
@@ -34,11 +59,11 @@ internal static class ModelCommands
         var seed = new Option<ulong>("--seed") { Description = "Seed of the sampling.", DefaultValueFactory = _ => 1 };
         var command = new Command("generate", "Generate text from a saved model, streaming words as they are sampled.")
         {
-            model, prompt, length, temperature, topK, topP, seed,
+            model, vocabFrom, prompt, length, temperature, topK, topP, seed,
         };
         command.SetAction(r =>
         {
-            var (rnnlm, vocabulary) = Checkpoint.Load(r.GetValue(model)!);
+            var (rnnlm, vocabulary) = ModelFiles.Load(r.GetValue(model)!, r.GetValue(vocabFrom));
             var ids = Corpus.Parse([r.GetValue(prompt)!], vocabulary, grow: false, "the prompt");
             // Parse ends the prompt with <eos>; keep it only when the prompt is just a sentence start.
             var start = ids.Length > 1 ? ids[..^1] : ids;

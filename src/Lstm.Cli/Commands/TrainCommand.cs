@@ -32,12 +32,14 @@ internal static class TrainCommand
         var save = new Option<string?>("--save") { Description = "Save the model here (safetensors): the best by validation perplexity when there is a validation file, else the last." };
         var checkpoint = new Option<string?>("--checkpoint") { Description = "Keep the whole training state here (every epoch and every --checkpoint-every iterations), for --resume." };
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Iterations between training checkpoints (0: epoch ends only).", DefaultValueFactory = _ => 0 };
+        var init = new Option<string?>("--init") { Description = "Start from these weights: a checkpoint, or a PyTorch state dict with --vocab-from." };
+        var vocabFrom = ModelCommands.VocabFrom();
         var resume = new Option<string?>("--resume") { Description = "Continue the run saved by --checkpoint (same data and optimizer); ends with the weights of an uninterrupted run." };
 
         var command = new Command("train", "Train a language model (the book's Rnnlm by default) and report perplexity.")
         {
             data, model, embed, hidden, layers, dropout, tie, batch, time, lr, clip, epochs, maxSteps, optimizer, seed, threads, save,
-            checkpoint, checkpointEvery, resume,
+            checkpoint, checkpointEvery, resume, init, vocabFrom,
         };
         command.SetAction(r =>
         {
@@ -57,7 +59,7 @@ internal static class TrainCommand
             string optimizerName = r.GetValue(optimizer)!;
             var options = new TrainerOptions(r.GetValue(batch), r.GetValue(time), r.GetValue(clip),
                 LearningRateDecay: better ? 4f : 1f, ResetStateAfterValidation: better, CheckpointInterval: r.GetValue(checkpointEvery));
-            var files = new RunFiles(r.GetValue(save), r.GetValue(checkpoint), r.GetValue(resume));
+            var files = new RunFiles(r.GetValue(save), r.GetValue(checkpoint), r.GetValue(resume), r.GetValue(init), r.GetValue(vocabFrom));
             return Run(dataset, config, CreateOptimizer(optimizerName, r.GetValue(lr)), options,
                 r.GetValue(epochs) ?? (better ? 40 : 4), r.GetValue(maxSteps) ?? long.MaxValue, r.GetValue(seed), files);
         });
@@ -72,12 +74,21 @@ internal static class TrainCommand
         _ => new Sgd(lr ?? 20f),
     };
 
-    private sealed record RunFiles(string? Save, string? Checkpoint, string? Resume);
+    private sealed record RunFiles(string? Save, string? Checkpoint, string? Resume, string? Init, string? VocabFrom);
 
     private static int Run(TextDataset dataset, RnnlmConfig config, Optimizer optimizer, TrainerOptions options, int epochs, long maxSteps, ulong seed, RunFiles files)
     {
         var model = new Rnnlm(config, seed);
         TrainingPosition? position = null;
+        if (files.Init is not null)
+        {
+            Vocabulary vocabulary;
+            (model, vocabulary) = ModelFiles.Load(files.Init, files.VocabFrom);
+            if (!vocabulary.Words.SequenceEqual(dataset.Vocabulary.Words))
+                throw new InvalidDataException($"{files.Init} has another vocabulary than {dataset.Vocabulary.Count} words of this corpus (ids must mean the same words).");
+            config = model.Config;
+            Console.WriteLine($"initial weights from {files.Init}");
+        }
         if (files.Resume is not null)
         {
             Vocabulary vocabulary;

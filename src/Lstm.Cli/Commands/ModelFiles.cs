@@ -1,0 +1,24 @@
+using Lstm.Data;
+using Lstm.IO;
+using Lstm.Models;
+
+namespace Lstm.Cli.Commands;
+
+/// <summary>Opens a model file: a checkpoint of this library, or a PyTorch state dict with its vocabulary rebuilt from a corpus.</summary>
+internal static class ModelFiles
+{
+    public static (Rnnlm Model, Vocabulary Vocabulary) Load(string path, string? vocabFrom)
+    {
+        var (tensors, _) = SafeTensors.Read(path);
+        if (!TorchStateDict.IsTorchLayout(tensors))
+            return Checkpoint.Load(path);
+        if (vocabFrom is null)
+            throw new ArgumentException($"{path} is a PyTorch state dict, which has no vocabulary: give --vocab-from FILE (the corpus its ids were made from).");
+        var vocabulary = new Vocabulary();
+        Corpus.Read(vocabFrom, vocabulary, grow: true);
+        var model = TorchStateDict.Import(tensors);
+        if (vocabulary.Count != model.Config.VocabularySize)
+            throw new InvalidDataException($"{vocabFrom} gives a vocabulary of {vocabulary.Count} words; {path} has {model.Config.VocabularySize}.");
+        return (model, vocabulary);
+    }
+}
