@@ -34,12 +34,13 @@ internal static class TrainCommand
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Iterations between training checkpoints (0: epoch ends only).", DefaultValueFactory = _ => 0 };
         var init = new Option<string?>("--init") { Description = "Start from these weights: a checkpoint, or a PyTorch state dict with --vocab-from." };
         var vocabFrom = ModelCommands.VocabFrom();
+        var plot = new Option<string?>("--plot") { Description = "Write the training and validation perplexity curves to this PNG file." };
         var resume = new Option<string?>("--resume") { Description = "Continue the run saved by --checkpoint (same data and optimizer); ends with the weights of an uninterrupted run." };
 
         var command = new Command("train", "Train a language model (the book's Rnnlm by default) and report perplexity.")
         {
             data, model, embed, hidden, layers, dropout, tie, batch, time, lr, clip, epochs, maxSteps, optimizer, seed, threads, save,
-            checkpoint, checkpointEvery, resume, init, vocabFrom,
+            checkpoint, checkpointEvery, resume, init, vocabFrom, plot,
         };
         command.SetAction(r =>
         {
@@ -59,7 +60,7 @@ internal static class TrainCommand
             string optimizerName = r.GetValue(optimizer)!;
             var options = new TrainerOptions(r.GetValue(batch), r.GetValue(time), r.GetValue(clip),
                 LearningRateDecay: better ? 4f : 1f, ResetStateAfterValidation: better, CheckpointInterval: r.GetValue(checkpointEvery));
-            var files = new RunFiles(r.GetValue(save), r.GetValue(checkpoint), r.GetValue(resume), r.GetValue(init), r.GetValue(vocabFrom));
+            var files = new RunFiles(r.GetValue(save), r.GetValue(checkpoint), r.GetValue(resume), r.GetValue(init), r.GetValue(vocabFrom), r.GetValue(plot));
             return Run(dataset, config, CreateOptimizer(optimizerName, r.GetValue(lr)), options,
                 r.GetValue(epochs) ?? (better ? 40 : 4), r.GetValue(maxSteps) ?? long.MaxValue, r.GetValue(seed), files);
         });
@@ -74,7 +75,7 @@ internal static class TrainCommand
         _ => new Sgd(lr ?? 20f),
     };
 
-    private sealed record RunFiles(string? Save, string? Checkpoint, string? Resume, string? Init, string? VocabFrom);
+    private sealed record RunFiles(string? Save, string? Checkpoint, string? Resume, string? Init, string? VocabFrom, string? Plot);
 
     private static int Run(TextDataset dataset, RnnlmConfig config, Optimizer optimizer, TrainerOptions options, int epochs, long maxSteps, ulong seed, RunFiles files)
     {
@@ -106,23 +107,25 @@ internal static class TrainCommand
             $"{optimizer.GetType().Name} lr={optimizer.LearningRate}, N={options.BatchSize} T={options.TimeSteps} clip={options.MaxGradNorm}, GEMM {Gemm.BestPath} × {Gemm.Threads} threads"));
 
         var trainer = new Trainer(model, optimizer, options);
-        trainer.Progress += p => Console.WriteLine((
-            $"| epoch {p.Epoch} | iter {p.Iteration} / {p.IterationsPerEpoch} | time {p.Elapsed.TotalSeconds:F0} s | {p.TokensPerSecond:N0} tokens/s | perplexity {p.Perplexity:F2}"));
+        var display = new TrainingDisplay();
         trainer.EpochEnded += e =>
         {
-            if (e.ValidationPerplexity is { } ppl)
-                Console.WriteLine(($"epoch {e.Epoch}: validation perplexity {ppl:F2}{(e.Improved ? "" : $" (no improvement; learning rate now {e.LearningRate})")}"));
             if (files.Save is not null && e.Improved)
             {
                 Checkpoint.Save(files.Save, model, dataset.Vocabulary);
-                Console.WriteLine($"saved {files.Save}");
+                display.Print($"saved {files.Save}");
             }
         };
         if (files.Checkpoint is not null)
             trainer.CheckpointDue += p => Checkpoint.Save(files.Checkpoint, model, dataset.Vocabulary, optimizer, p);
         var start = DateTime.UtcNow;
-        trainer.Fit(dataset.Train, epochs, maxSteps, dataset.Validation, position);
+        display.Run(trainer, () => trainer.Fit(dataset.Train, epochs, maxSteps, dataset.Validation, position));
         Console.WriteLine(($"training time: {(DateTime.UtcNow - start).TotalSeconds:F0} s"));
+        if (files.Plot is not null)
+        {
+            display.SavePlot(files.Plot, $"{config.Cell} language model, D={config.WordVecSize} H={config.HiddenSize} layers={config.Layers}");
+            Console.WriteLine($"wrote {files.Plot}");
+        }
         if (dataset.Test is not null)
             Console.WriteLine(($"test perplexity: {Evaluation.Perplexity(model, dataset.Test):F2}"));
         return 0;

@@ -39,7 +39,7 @@ public sealed record TrainerOptions(
 public sealed record TrainingPosition(long Step, int Epoch, int Iteration, long TimeIndex, double BestValidation,
     float LearningRate, long OptimizerSteps, (uint, uint, uint, uint) RandomState, float[][] RecurrentState);
 
-/// <summary>Progress of a run, reported every <see cref="TrainerOptions.ReportInterval"/> iterations.</summary>
+/// <summary>Progress of a run, reported every <see cref="TrainerOptions.ReportInterval"/> iterations and at the end of each epoch.</summary>
 /// <param name="Epoch">Epoch, from 1.</param>
 /// <param name="Iteration">Iteration within the epoch, from 1.</param>
 /// <param name="IterationsPerEpoch">Iterations in one epoch.</param>
@@ -53,11 +53,12 @@ public readonly record struct TrainingProgress(int Epoch, int Iteration, int Ite
 
 /// <summary>The end of an epoch.</summary>
 /// <param name="Epoch">Epoch, from 1.</param>
+/// <param name="Step">Iterations since the run started.</param>
 /// <param name="TrainPerplexity">exp(mean training loss) over the epoch.</param>
 /// <param name="ValidationPerplexity">Perplexity on the validation corpus, when there is one.</param>
 /// <param name="LearningRate">The learning rate for the next epoch.</param>
 /// <param name="Improved">Whether validation perplexity improved on the best so far (true without validation).</param>
-public readonly record struct EpochResult(int Epoch, double TrainPerplexity, double? ValidationPerplexity, float LearningRate, bool Improved);
+public readonly record struct EpochResult(int Epoch, long Step, double TrainPerplexity, double? ValidationPerplexity, float LearningRate, bool Improved);
 
 /// <summary>
 /// The book's <c>RnnlmTrainer</c>: truncated-BPTT batches, forward, backward, clipping by global norm, an optimizer
@@ -142,7 +143,7 @@ public sealed class Trainer(Rnnlm model, Optimizer optimizer, TrainerOptions opt
                 (intervalLoss, intervalCount) = (intervalLoss + loss, intervalCount + 1);
                 (epochLoss, epochCount) = (epochLoss + loss, epochCount + 1);
 
-                if (intervalCount == Options.ReportInterval || step == total)
+                if (intervalCount == Options.ReportInterval || step == total || iteration == perEpoch)
                 {
                     double mean = intervalLoss / intervalCount;
                     losses.Add(mean);
@@ -170,7 +171,7 @@ public sealed class Trainer(Rnnlm model, Optimizer optimizer, TrainerOptions opt
                 if (!Options.ResetStateAfterValidation)
                     Model.RestoreState(state);
             }
-            EpochEnded?.Invoke(new EpochResult(epoch, Math.Exp(epochLoss / Math.Max(epochCount, 1)), validationPerplexity, Optimizer.LearningRate, improved));
+            EpochEnded?.Invoke(new EpochResult(epoch, step, Math.Exp(epochLoss / Math.Max(epochCount, 1)), validationPerplexity, Optimizer.LearningRate, improved));
             // A run stopped by maxSteps inside an epoch resumes inside it.
             CheckpointDue?.Invoke(done < perEpoch ? Position(epoch, done) : Position(epoch + 1, 0));
             interval.Restart();

@@ -29,15 +29,15 @@ public class TrainerTests
         var corpus = CountingCorpus(4000, 24, seed: 5);
         var model = new Rnnlm(new RnnlmConfig(24, 16, 16), seed: 7);
         var trainer = new Trainer(model, new Sgd(2f), new TrainerOptions(BatchSize: 4, TimeSteps: 8, ReportInterval: 25));
-        var losses = trainer.Fit(corpus, epochs: 2, maxSteps: 200);
+        var losses = trainer.Fit(corpus, epochs: 2); // 124 iterations an epoch, reported every 25 and at epoch ends
 
-        Assert.Equal(8, losses.Count);
+        Assert.Equal(10, losses.Count);
         Assert.True(losses[^1] < 0.5 * losses[0], $"loss {losses[0]} → {losses[^1]} should at least halve");
         // Recorded from this configuration; a change to any formula, the batching or the initialisation moves it.
         Assert.Equal(RecordedFinalLoss, losses[^1], RecordedFinalLoss * 1e-3);
     }
 
-    private const double RecordedFinalLoss = 1.0030339;
+    private const double RecordedFinalLoss = 0.9185048;
 
     [Fact]
     public void Fit_OneAndTwoThreads_BitwiseIdenticalWeights()

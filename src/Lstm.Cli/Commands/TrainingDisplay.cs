@@ -1,0 +1,109 @@
+using Lstm.Training;
+using ScottPlot;
+using Spectre.Console;
+
+namespace Lstm.Cli.Commands;
+
+/// <summary>
+/// What <c>lstm train</c> shows while it trains: a progress line every report interval and, when stderr is a terminal,
+/// a live progress bar with tokens/s and ETA there; and the curves for <c>--plot</c>.
+/// </summary>
+internal sealed class TrainingDisplay
+{
+    private readonly List<(double Step, double Perplexity)> _train = [], _validation = [];
+    private readonly bool _bar = !Console.IsErrorRedirected;
+    private readonly IAnsiConsole _console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+
+    /// <summary>Prints a line: above the live bar when both share the terminal, else on stdout.</summary>
+    public void Print(string line)
+    {
+        if (_bar && !Console.IsOutputRedirected)
+            _console.WriteLine(line);
+        else
+            Console.WriteLine(line);
+    }
+
+    /// <summary>Runs <paramref name="fit"/> with <paramref name="trainer"/>'s progress shown.</summary>
+    public void Run(Trainer trainer, Action fit)
+    {
+        bool bar = _bar;
+        var console = _console;
+        Action<string> print = Print;
+        ProgressTask? task = null;
+
+        trainer.Progress += p =>
+        {
+            _train.Add((p.Step, p.Perplexity));
+            print($"| epoch {p.Epoch} | iter {p.Iteration} / {p.IterationsPerEpoch} | time {p.Elapsed.TotalSeconds:F0} s | {p.TokensPerSecond:N0} tokens/s | perplexity {p.Perplexity:F2}");
+            if (task is not null)
+            {
+                task.MaxValue = p.TotalSteps;
+                task.Value = p.Step;
+                task.Description = $"epoch {p.Epoch} · {p.TokensPerSecond:N0} tokens/s · perplexity {p.Perplexity:F1}";
+            }
+        };
+        trainer.EpochEnded += e =>
+        {
+            if (e.ValidationPerplexity is { } ppl)
+            {
+                _validation.Add((e.Step, ppl));
+                print($"epoch {e.Epoch}: validation perplexity {ppl:F2}{(e.Improved ? "" : $" (no improvement; learning rate now {e.LearningRate})")}");
+            }
+        };
+
+        if (!bar)
+        {
+            fit();
+            return;
+        }
+        console.Progress()
+            .AutoClear(false)
+            .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new ElapsedTimeColumn(), new RemainingTimeColumn())
+            .Start(context =>
+            {
+                task = context.AddTask("training", maxValue: 1);
+                fit();
+                task.Value = task.MaxValue;
+            });
+    }
+
+    /// <summary>Writes the training and validation perplexity curves as a PNG (log scale), atomically.</summary>
+    public void SavePlot(string path, string title)
+    {
+        var plot = new Plot();
+        plot.Font.Set("DejaVu Sans");
+        var train = plot.Add.Scatter(_train.Select(p => p.Step).ToArray(), _train.Select(p => Math.Log10(p.Perplexity)).ToArray());
+        train.LegendText = "training (mean of each report interval)";
+        train.MarkerSize = 0;
+        if (_validation.Count > 0)
+        {
+            var validation = plot.Add.Scatter(_validation.Select(p => p.Step).ToArray(), _validation.Select(p => Math.Log10(p.Perplexity)).ToArray());
+            validation.LegendText = "validation (end of each epoch)";
+            validation.MarkerSize = 8;
+        }
+        var ticks = new ScottPlot.TickGenerators.NumericAutomatic
+        {
+            MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
+            IntegerTicksOnly = false,
+            LabelFormatter = y => $"{Math.Pow(10, y):G4}",
+        };
+        plot.Axes.Left.TickGenerator = ticks;
+        plot.Axes.Left.Label.Text = "perplexity (log scale)";
+        plot.Axes.Bottom.Label.Text = "iteration";
+        plot.Title(title);
+        plot.ShowLegend(Alignment.UpperRight);
+
+        string full = Path.GetFullPath(path);
+        string temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.png");
+        try
+        {
+            plot.SavePng(temporary, 900, 520);
+            File.Move(temporary, full, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temporary))
+                File.Delete(temporary);
+        }
+    }
+}
