@@ -70,6 +70,9 @@ internal sealed class TrainingDisplay
     /// <summary>Writes the training and validation perplexity curves as a PNG (log scale), atomically.</summary>
     public void SavePlot(string path, string title)
     {
+        // Without the font, the plot's text silently disappears.
+        if (OperatingSystem.IsLinux() && !File.Exists("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"))
+            Console.Error.WriteLine("warning: DejaVu Sans is not installed; the plot will have no text (apt-get install fonts-dejavu-core).");
         var plot = new Plot();
         plot.Font.Set("DejaVu Sans");
         var train = plot.Add.Scatter(_train.Select(p => p.Step).ToArray(), _train.Select(p => Math.Log10(p.Perplexity)).ToArray());
