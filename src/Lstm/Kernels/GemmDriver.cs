@@ -12,6 +12,7 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IMicroK
     // and sweeps across it; the MC×KC block of A streams from L3.
     private const int KC = 384, MC = 2048, NC = 480;
 
+
     // Below this many rows B is read in place: packing it would cost as much as the product itself.
     private const int PackBMinRows = 64;
 
@@ -103,38 +104,46 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IMicroK
                         GemmPacking.PackB(g, pc, kb, jc + edgeStart, nb - edgeStart, nr, edge);
                     }
 
+                    // One A micro-panel stays in L1 while it sweeps the B block in L2 (measured faster here than
+                    // sweeping the row tiles per B panel, also for few rows with B read in place).
                     for (int ir = 0; ir < mb; ir += mr)
                     {
-                        int rows = Math.Min(mr, mb - ir);
-                        float* a = packedA + (nint)ir * kb;
-                        float* cRow = g.C + (nint)(ic + ir) * g.Ldc + jc;
                         for (int jr = 0; jr < nb; jr += nr)
-                        {
-                            int cols = Math.Min(nr, nb - jr);
-                            float* b = packB ? packedB + (nint)jr * kb : cols == nr ? g.B + (nint)pc * g.Ldb + jc + jr : edge;
-                            nint ldb = packB || cols < nr ? nr : g.Ldb;
-                            if (pc == 0 && g.Bias != null)
-                            {
-                                // First touch of this C tile: start it at the bias, so the update adds to it.
-                                for (int r = 0; r < rows; r++)
-                                    new ReadOnlySpan<float>(g.Bias + jc + jr, cols).CopyTo(new Span<float>(cRow + jr + (nint)r * g.Ldc, cols));
-                            }
-
-                            bool tileAdd = add || g.Bias != null;
-                            if (cols == nr)
-                            {
-                                TKernel.Run(rows, nr, kb, a, mr, b, ldb, cRow + jr, g.Ldc, tileAdd);
-                            }
-                            else
-                            {
-                                // A narrow last panel runs on as few vectors as cover it, into a scratch tile.
-                                TKernel.Run(rows, cols, kb, a, mr, b, ldb, tile, nr, add: false);
-                                MergeTile(tile, nr, rows, cols, cRow + jr, g.Ldc, tileAdd);
-                            }
-                        }
+                            Tile(g, packedA, packedB, edge, tile, ic, ir, mb, mr, jc, jr, nb, pc, kb, add);
                     }
                 }
             }
+        }
+    }
+
+    /// <summary>One register tile: rows ir.. of the A block times columns jr.. of the B block, into C.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Tile(in GemmProduct g, float* packedA, float* packedB, float* edge, float* tile,
+        int ic, int ir, int mb, int mr, int jc, int jr, int nb, int pc, int kb, bool add)
+    {
+        int nr = TKernel.NR;
+        int rows = Math.Min(mr, mb - ir), cols = Math.Min(nr, nb - jr);
+        float* a = packedA + (nint)ir * kb;
+        float* c = g.C + (nint)(ic + ir) * g.Ldc + jc + jr;
+        float* b = packedB != null ? packedB + (nint)jr * kb : cols == nr ? g.B + (nint)pc * g.Ldb + jc + jr : edge;
+        nint ldb = packedB != null || cols < nr ? nr : g.Ldb;
+        if (pc == 0 && g.Bias != null)
+        {
+            // First touch of this C tile: start it at the bias, so the update adds to it.
+            for (int r = 0; r < rows; r++)
+                new ReadOnlySpan<float>(g.Bias + jc + jr, cols).CopyTo(new Span<float>(c + (nint)r * g.Ldc, cols));
+        }
+
+        bool tileAdd = add || g.Bias != null;
+        if (cols == nr)
+        {
+            TKernel.Run(rows, nr, kb, a, mr, b, ldb, c, g.Ldc, tileAdd);
+        }
+        else
+        {
+            // A narrow last panel runs on as few vectors as cover it, into a scratch tile.
+            TKernel.Run(rows, cols, kb, a, mr, b, ldb, tile, nr, add: false);
+            MergeTile(tile, nr, rows, cols, c, g.Ldc, tileAdd);
         }
     }
 

@@ -5,6 +5,7 @@ namespace Lstm.Kernels;
 /// <summary>Copies blocks of op(A) and op(B) into the contiguous, zero-padded panels the micro-kernels read.</summary>
 internal static unsafe class GemmPacking
 {
+
     /// <summary>
     /// Packs op(A)[i0..i0+rows, p0..p0+kc] into panels of <paramref name="mr"/> rows: panel q holds, for each p,
     /// the mr values op(A)[i0+q·mr+r, p0+p] (zero past the last row).
@@ -27,11 +28,14 @@ internal static unsafe class GemmPacking
             }
             else
             {
-                for (int r = 0; r < h; r++)
+                // Rows read side by side, the panel written in order: sequential stores merge, strided ones do not.
+                float* src = g.A + (nint)(i0 + q) * g.Lda + p0;
+                nint lda = g.Lda;
+                for (int p = 0; p < kc; p++, src++)
                 {
-                    float* src = g.A + (nint)(i0 + q + r) * g.Lda + p0;
-                    for (int p = 0; p < kc; p++)
-                        dst[(nint)p * mr + r] = src[p];
+                    float* d = dst + (nint)p * mr;
+                    for (int r = 0; r < h; r++)
+                        d[r] = src[r * lda];
                 }
             }
 
