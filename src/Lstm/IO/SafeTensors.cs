@@ -17,6 +17,10 @@ public sealed record NamedTensor(string Name, int[] Shape, ReadOnlyMemory<float>
 /// </summary>
 public static class SafeTensors
 {
+    /// <summary>Called after the temporary file is complete and before it is renamed: lets tests stop a save there.</summary>
+    [ThreadStatic]
+    internal static Action<string>? BeforeRename;
+
     /// <summary>
     /// Writes <paramref name="tensors"/> (as F32) and <paramref name="metadata"/> to <paramref name="path"/>: into a
     /// temporary file in the same folder, flushed to disk, then renamed over <paramref name="path"/>, so a crash never
@@ -78,6 +82,7 @@ public static class SafeTensors
                     WriteFloats(file, tensor.Data.Span, buffer);
                 file.Flush(flushToDisk: true);
             }
+            BeforeRename?.Invoke(temporary);
             File.Move(temporary, full, overwrite: true);
         }
         finally

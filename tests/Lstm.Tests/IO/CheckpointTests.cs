@@ -48,6 +48,34 @@ public sealed class CheckpointTests : IDisposable
     }
 
     [Fact]
+    public void Save_StoppedBeforeTheRename_LeavesThePreviousCheckpointIntact()
+    {
+        var (model, vocabulary) = Trained();
+        string path = Path.Combine(_dir, "model.safetensors");
+        Checkpoint.Save(path, model, vocabulary);
+        byte[] before = File.ReadAllBytes(path);
+        model.Parameters.Values[0] += 1f;
+        string? seen = null;
+        SafeTensors.BeforeRename = temporary =>
+        {
+            seen = temporary;
+            Assert.True(new FileInfo(temporary).Length > before.Length / 2, "the new file was written in full");
+            throw new IOException("killed");
+        };
+        try
+        {
+            Assert.Throws<IOException>(() => Checkpoint.Save(path, model, vocabulary));
+        }
+        finally
+        {
+            SafeTensors.BeforeRename = null;
+        }
+        Assert.NotNull(seen);
+        Assert.Equal(before, File.ReadAllBytes(path));
+        Assert.Equal(new[] { "model.safetensors" }, Directory.GetFiles(_dir).Select(Path.GetFileName));
+    }
+
+    [Fact]
     public void Load_TruncatedFile_SaysTruncated()
     {
         string path = Save();

@@ -48,6 +48,28 @@ public sealed class ResumeTests : IDisposable
     }
 
     [Fact]
+    public void Fit_LossBecomesNaN_StopsAndTheLastGoodCheckpointLoads()
+    {
+        var vocabulary = SyntheticLanguage.CreateVocabulary();
+        var corpus = SyntheticLanguage.Generate(3000, seed: 1);
+        var model = new Rnnlm(new RnnlmConfig(vocabulary.Count, 8, 8), seed: 5);
+        var optimizer = new Sgd(1f);
+        var trainer = new Trainer(model, optimizer, new TrainerOptions(BatchSize: 4, TimeSteps: 10));
+        string path = Path.Combine(_dir, "run.safetensors");
+        trainer.CheckpointDue += position =>
+        {
+            Checkpoint.Save(path, model, vocabulary, optimizer, position);
+            model.Parameters["affine.b"].Value[0] = float.NaN; // the next epoch diverges
+        };
+
+        var e = Assert.Throws<TrainingDivergedException>(() => trainer.Fit(corpus, epochs: 3));
+        Assert.Contains("epoch 2", e.Message);
+        var (saved, _, position) = Checkpoint.LoadTraining(path, new Sgd(1f));
+        Assert.Equal(2, position.Epoch);
+        Assert.All(saved.Parameters.Values, v => Assert.True(float.IsFinite(v)));
+    }
+
+    [Fact]
     public void LoadTraining_OtherOptimizerOrNoState_SaysSo()
     {
         var vocabulary = SyntheticLanguage.CreateVocabulary();
