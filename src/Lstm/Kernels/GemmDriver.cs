@@ -8,9 +8,10 @@ namespace Lstm.Kernels;
 /// </summary>
 internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IMicroKernel
 {
-    // A KC×NC block of B (720 KB) stays in the 1 MB L2 while one MR×KC micro-panel of A (14 KB) stays in L1
-    // and sweeps across it; the MC×KC block of A streams from L3.
-    private const int KC = 384, MC = 2048, NC = 480;
+    // A packed KC×NC block of B (690 KB) stays in the 1 MB L2 while one MR×KC micro-panel of A (18 KB) stays in L1
+    // and sweeps across it; the MC×KC block of A streams from L3. A deeper KC means fewer passes over C when k is
+    // long. B read in place (few rows) streams with prefetch and does better with a shallower KC.
+    private const int PackedKC = 512, PackedNC = 336, InPlaceKC = 384, InPlaceNC = 480, MC = 2048;
 
 
     // Below this many rows B is read in place: packing it would cost as much as the product itself.
@@ -77,19 +78,20 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IMicroK
     private static void Blocked(in GemmProduct g, bool packB, int i0, int i1, int j0, int j1, GemmScratch scratch)
     {
         int mr = TileRows(g.M), nr = TKernel.NR, mc = MC / mr * mr;
+        int kc = packB ? PackedKC : InPlaceKC, nc = packB ? PackedNC : InPlaceNC;
         float* tile = scratch.Tile(TKernel.MR * nr);
         for (int ic = i0; ic < i1; ic += mc)
         {
             int mb = Math.Min(mc, i1 - ic);
-            for (int pc = 0; pc < g.K; pc += KC)
+            for (int pc = 0; pc < g.K; pc += kc)
             {
-                int kb = Math.Min(KC, g.K - pc);
+                int kb = Math.Min(kc, g.K - pc);
                 bool add = g.Accumulate || pc > 0;
                 float* packedA = scratch.PackedA(kb * RoundUp(mb, mr));
                 GemmPacking.PackA(g, ic, mb, pc, kb, mr, packedA);
-                for (int jc = j0; jc < j1; jc += NC)
+                for (int jc = j0; jc < j1; jc += nc)
                 {
-                    int nb = Math.Min(NC, j1 - jc);
+                    int nb = Math.Min(nc, j1 - jc);
                     float* packedB = null, edge = null;
                     int edgeStart = nb / nr * nr;
                     if (packB)
