@@ -10,7 +10,8 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IMicroK
 {
     // A packed KC×NC block of B (690 KB) stays in the 1 MB L2 while one MR×KC micro-panel of A (18 KB) stays in L1
     // and sweeps across it; the MC×KC block of A streams from L3. A deeper KC means fewer passes over C when k is
-    // long. B read in place (few rows) streams with prefetch and does better with a shallower KC.
+    // long. B read in place (few rows) streams with prefetch and does better with a shallower KC. k is spread evenly
+    // over the blocks, so no block is left short.
     private const int PackedKC = 512, PackedNC = 336, InPlaceKC = 384, InPlaceNC = 480, MC = 2048;
 
 
@@ -64,6 +65,13 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IMicroK
             Blocked(g, job.PackB, 0, g.M, start, end, scratch);
     }
 
+    /// <summary>k split evenly over the fewest blocks of at most <paramref name="most"/> (650 → 325 + 325, not 512 + 138).</summary>
+    private static int Spread(int k, int most)
+    {
+        int blocks = (k + most - 1) / most;
+        return (k + blocks - 1) / blocks;
+    }
+
     /// <summary>
     /// The tile height: rows spread evenly over the fewest tiles of at most MR (20 rows → 7, 7, 6 rather than 9, 9, 2),
     /// so small products waste no FMAs on padding.
@@ -78,7 +86,7 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IMicroK
     private static void Blocked(in GemmProduct g, bool packB, int i0, int i1, int j0, int j1, GemmScratch scratch)
     {
         int mr = TileRows(g.M), nr = TKernel.NR, mc = MC / mr * mr;
-        int kc = packB ? PackedKC : InPlaceKC, nc = packB ? PackedNC : InPlaceNC;
+        int kc = Spread(g.K, packB ? PackedKC : InPlaceKC), nc = packB ? PackedNC : InPlaceNC;
         float* tile = scratch.Tile(TKernel.MR * nr);
         for (int ic = i0; ic < i1; ic += mc)
         {
