@@ -23,6 +23,11 @@ internal sealed class RecurrentCore
     // Per N: carried h [N,H]; dh carried backward [N,H]; dh of the current step [N,H]. Per layer: Whᵀ [G,H].
     private float[] _h = [], _dh = [], _dhStep = [], _whT = [];
 
+    // Wh as the per-step products read it (row stride _whLd): a copy only when rows of Wh would be a multiple of
+    // 1 KB apart, which maps the rows a step reads onto the same few L1 sets; one cache line of padding breaks that.
+    private float[] _whPadded = [];
+    private int _whLd;
+
     public RecurrentCore(Parameter wx, Parameter wh, Parameter b, int gates, bool stateful, string layer)
     {
         int H = wh.Rows;
@@ -104,16 +109,29 @@ internal sealed class RecurrentCore
             Array.Clear(_h);
 
         Gemm.MatMulBias(xs.Span, D, Transpose.No, _wx.Value, G, Transpose.No, _b.Value, N * T, G, D, _a, G);
+
+        _whLd = Padded(G);
+        if (_whLd != G)
+        {
+            var padded = Buffers.Ensure(ref _whPadded, H * _whLd);
+            for (int r = 0; r < H; r++)
+                _wh.Value.Slice(r * G, G).CopyTo(padded.AsSpan(r * _whLd));
+        }
     }
+
+    /// <summary>A row stride that is not a multiple of 1 KB (256 floats): such rows alias in the L1 cache.</summary>
+    private static int Padded(int width) => width % 256 == 0 ? width + 16 : width;
+
+    private ReadOnlySpan<float> WhForSteps => _whLd == G ? _wh.Value : _whPadded;
 
     /// <summary>A[:, t] += h_prev·Wh, h_prev being the carried state at t = 0 and hs[:, t−1] after.</summary>
     public void AddRecurrent(int t)
     {
         int H = this.H, G = this.G;
         if (t > 0)
-            Gemm.MatMulAdd(_hs.AsSpan((t - 1) * H), T * H, Transpose.No, _wh.Value, G, Transpose.No, N, G, H, _a.AsSpan(t * G), T * G);
+            Gemm.MatMulAdd(_hs.AsSpan((t - 1) * H), T * H, Transpose.No, WhForSteps, _whLd, Transpose.No, N, G, H, _a.AsSpan(t * G), T * G);
         else if (Carried)
-            Gemm.MatMulAdd(_h, H, Transpose.No, _wh.Value, G, Transpose.No, N, G, H, _a, T * G);
+            Gemm.MatMulAdd(_h, H, Transpose.No, WhForSteps, _whLd, Transpose.No, N, G, H, _a, T * G);
     }
 
     /// <summary>Records h_prev of every (n, t) for dWh, and keeps the last h as the state when stateful.</summary>
@@ -140,12 +158,13 @@ internal sealed class RecurrentCore
         if (dhs.Length != N * T * H)
             throw new ArgumentException($"{_layer}: dhs has {dhs.Length} values; expected N×T×H = {N}×{T}×{H}.", nameof(dhs));
         Array.Clear(_dh);
-        var whT = Buffers.Ensure(ref _whT, G * H);
+        int ld = Padded(H);
+        var whT = Buffers.Ensure(ref _whT, G * ld);
         var wh = _wh.Value;
         for (int r = 0; r < H; r++)
         {
             for (int c = 0; c < G; c++)
-                whT[c * H + r] = wh[r * G + c];
+                whT[c * ld + r] = wh[r * G + c];
         }
     }
 
@@ -160,7 +179,7 @@ internal sealed class RecurrentCore
 
     /// <summary>dh_prev = dA[:, t]·Whᵀ, carried to step t−1 (and kept as <see cref="Dh"/> after t = 0).</summary>
     public void BackwardRecurrent(int t)
-        => Gemm.MatMul(_dA.AsSpan(t * G), T * G, Transpose.No, _whT, H, Transpose.No, N, H, G, _dh, H);
+        => Gemm.MatMul(_dA.AsSpan(t * G), T * G, Transpose.No, _whT, Padded(H), Transpose.No, N, H, G, _dh, H);
 
     /// <summary>dWx += xsᵀ·dA, dWh += h_prevᵀ·dA, db += Σ_rows dA (added into the gradients); returns dxs = dA·Wxᵀ.</summary>
     public ReadOnlyMemory<float> EndBackward()
