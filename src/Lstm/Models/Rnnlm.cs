@@ -22,7 +22,6 @@ public class Rnnlm
     private readonly TimeSoftmaxWithLoss _loss = new();
     private Memory<float> _dscores;
     private bool _hasGradient;
-    private int _n, _t;
 
     /// <summary>Builds the model for <paramref name="config"/>, initialised from <paramref name="seed"/>.</summary>
     /// <exception cref="ArgumentException">The configuration cannot be built (see <see cref="RnnlmConfig.Validate"/>).</exception>
@@ -149,14 +148,13 @@ public class Rnnlm
         ArgumentOutOfRangeException.ThrowIfLessThan(timeSteps, 1);
         if (xs.Length != batchSize * timeSteps)
             throw new ArgumentException($"xs has {xs.Length} ids; expected N×T = {batchSize}×{timeSteps}.", nameof(xs));
-        (_n, _t) = (batchSize, timeSteps);
         var x = _embedding.Forward(xs);
         int drop = 0;
         foreach (var layer in _recurrent)
         {
             if (_dropouts.Length > 0)
                 x = _dropouts[drop++].Forward(x, training);
-            x = layer.Forward(x, _n, _t);
+            x = layer.Forward(x, batchSize, timeSteps);
         }
         if (_dropouts.Length > 0)
             x = _dropouts[drop].Forward(x, training);
