@@ -23,9 +23,7 @@ public sealed class CheckpointTests : IDisposable
     [Fact]
     public void SaveThenLoad_GivesTheSameModelAndVocabulary()
     {
-        var (model, vocabulary) = Trained();
-        string path = Path.Combine(_dir, "model.safetensors");
-        Checkpoint.Save(path, model, vocabulary);
+        var (path, model, vocabulary) = SaveTrained();
         var (loaded, words) = Checkpoint.Load(path);
         Assert.Equal(model.Config, loaded.Config);
         Assert.Equal(vocabulary.Words, words.Words);
@@ -36,9 +34,7 @@ public sealed class CheckpointTests : IDisposable
     [Fact]
     public void Write_FailingMidway_LeavesThePreviousFileIntact()
     {
-        var (model, vocabulary) = Trained();
-        string path = Path.Combine(_dir, "model.safetensors");
-        Checkpoint.Save(path, model, vocabulary);
+        var (path, model, vocabulary) = SaveTrained();
         byte[] before = File.ReadAllBytes(path);
         // A tensor whose data does not match its shape makes the writer fail after it has started.
         var bad = new List<NamedTensor> { new("x", [2], new float[2]), new("y", [3], new float[2]) };
@@ -50,9 +46,7 @@ public sealed class CheckpointTests : IDisposable
     [Fact]
     public void Save_StoppedBeforeTheRename_LeavesThePreviousCheckpointIntact()
     {
-        var (model, vocabulary) = Trained();
-        string path = Path.Combine(_dir, "model.safetensors");
-        Checkpoint.Save(path, model, vocabulary);
+        var (path, model, vocabulary) = SaveTrained();
         byte[] before = File.ReadAllBytes(path);
         model.Parameters.Values[0] += 1f;
         string? seen = null;
@@ -136,9 +130,7 @@ public sealed class CheckpointTests : IDisposable
     [Fact]
     public void Load_ShapeThatDoesNotFitTheModel_NamesTheTensor()
     {
-        var (model, vocabulary) = Trained();
-        string path = Path.Combine(_dir, "model.safetensors");
-        Checkpoint.Save(path, model, vocabulary);
+        var (path, model, vocabulary) = SaveTrained();
         var (tensors, metadata) = SafeTensors.Read(path);
         var changed = tensors.Select(t => t.Name == "lstm1.Wh" ? t with { Shape = [2, 32], Data = new float[64] } : t).ToList();
         SafeTensors.Write(path, changed, metadata);
@@ -147,12 +139,14 @@ public sealed class CheckpointTests : IDisposable
         Assert.Contains("[4, 16]", e.Message);
     }
 
-    private string Save()
+    private string Save() => SaveTrained().Path;
+
+    private (string Path, Rnnlm Model, Vocabulary Vocabulary) SaveTrained()
     {
         var (model, vocabulary) = Trained();
         string path = Path.Combine(_dir, "model.safetensors");
         Checkpoint.Save(path, model, vocabulary);
-        return path;
+        return (path, model, vocabulary);
     }
 
     private static void WriteRaw(string path, string header, int dataBytes) => WriteRaw(path, header, new byte[dataBytes]);
