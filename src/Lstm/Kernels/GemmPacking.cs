@@ -1,4 +1,6 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace Lstm.Kernels;
 
@@ -28,14 +30,22 @@ internal static unsafe class GemmPacking
             }
             else
             {
-                // Rows read side by side, the panel written in order: sequential stores merge, strided ones do not.
+                // Rows read side by side, the panel written in order: 8×8 blocks transposed in registers, the rest
+                // element by element.
                 float* src = g.A + (nint)(i0 + q) * g.Lda + p0;
                 nint lda = g.Lda;
-                for (int p = 0; p < kc; p++, src++)
+                int r0 = 0, k8 = Avx.IsSupported ? kc / 8 * 8 : 0;
+                for (; r0 + 8 <= h && k8 > 0; r0 += 8)
+                {
+                    for (int p = 0; p < k8; p += 8)
+                        Transpose8x8(src + r0 * lda + p, lda, dst + (nint)p * mr + r0, mr);
+                }
+
+                for (int p = 0; p < kc; p++)
                 {
                     float* d = dst + (nint)p * mr;
-                    for (int r = 0; r < h; r++)
-                        d[r] = src[r * lda];
+                    for (int r = p < k8 ? r0 : 0; r < h; r++)
+                        d[r] = src[r * lda + p];
                 }
             }
 
@@ -59,7 +69,21 @@ internal static unsafe class GemmPacking
             int w = Math.Min(nr, cols - q);
             if (g.TransB)
             {
-                for (int j = 0; j < w; j++)
+                // Column j of op(B) is row j of B: 8×8 blocks are transposed in registers, so each store is a run.
+                int j = 0, k8 = Avx.IsSupported ? kc / 8 * 8 : 0;
+                for (; j + 8 <= w && k8 > 0; j += 8)
+                {
+                    float* src = g.B + (nint)(j0 + q + j) * g.Ldb + p0;
+                    for (int p = 0; p < k8; p += 8)
+                        Transpose8x8(src + p, g.Ldb, dst + (nint)p * nr + j, nr);
+                    for (int r = 0; r < 8; r++)
+                    {
+                        for (int p = k8; p < kc; p++)
+                            dst[(nint)p * nr + j + r] = src[(nint)r * g.Ldb + p];
+                    }
+                }
+
+                for (; j < w; j++)
                 {
                     float* src = g.B + (nint)(j0 + q + j) * g.Ldb + p0;
                     for (int p = 0; p < kc; p++)
@@ -79,5 +103,45 @@ internal static unsafe class GemmPacking
                 }
             }
         }
+    }
+
+    /// <summary>dst[c·ldd + r] = src[r·lds + c] for an 8×8 block, in AVX registers (the caller checks Avx.IsSupported).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Transpose8x8(float* src, nint lds, float* dst, nint ldd)
+    {
+        var r0 = Avx.LoadVector256(src);
+        var r1 = Avx.LoadVector256(src + lds);
+        var r2 = Avx.LoadVector256(src + 2 * lds);
+        var r3 = Avx.LoadVector256(src + 3 * lds);
+        var r4 = Avx.LoadVector256(src + 4 * lds);
+        var r5 = Avx.LoadVector256(src + 5 * lds);
+        var r6 = Avx.LoadVector256(src + 6 * lds);
+        var r7 = Avx.LoadVector256(src + 7 * lds);
+
+        // Interleave pairs of rows, then pairs of pairs, then swap 128-bit halves.
+        var t0 = Avx.UnpackLow(r0, r1);
+        var t1 = Avx.UnpackHigh(r0, r1);
+        var t2 = Avx.UnpackLow(r2, r3);
+        var t3 = Avx.UnpackHigh(r2, r3);
+        var t4 = Avx.UnpackLow(r4, r5);
+        var t5 = Avx.UnpackHigh(r4, r5);
+        var t6 = Avx.UnpackLow(r6, r7);
+        var t7 = Avx.UnpackHigh(r6, r7);
+        var u0 = Avx.Shuffle(t0, t2, 0x44);
+        var u1 = Avx.Shuffle(t0, t2, 0xEE);
+        var u2 = Avx.Shuffle(t1, t3, 0x44);
+        var u3 = Avx.Shuffle(t1, t3, 0xEE);
+        var u4 = Avx.Shuffle(t4, t6, 0x44);
+        var u5 = Avx.Shuffle(t4, t6, 0xEE);
+        var u6 = Avx.Shuffle(t5, t7, 0x44);
+        var u7 = Avx.Shuffle(t5, t7, 0xEE);
+        Avx.Store(dst, Avx.Permute2x128(u0, u4, 0x20));
+        Avx.Store(dst + ldd, Avx.Permute2x128(u1, u5, 0x20));
+        Avx.Store(dst + 2 * ldd, Avx.Permute2x128(u2, u6, 0x20));
+        Avx.Store(dst + 3 * ldd, Avx.Permute2x128(u3, u7, 0x20));
+        Avx.Store(dst + 4 * ldd, Avx.Permute2x128(u0, u4, 0x31));
+        Avx.Store(dst + 5 * ldd, Avx.Permute2x128(u1, u5, 0x31));
+        Avx.Store(dst + 6 * ldd, Avx.Permute2x128(u2, u6, 0x31));
+        Avx.Store(dst + 7 * ldd, Avx.Permute2x128(u3, u7, 0x31));
     }
 }
