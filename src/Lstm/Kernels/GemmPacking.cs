@@ -64,44 +64,49 @@ internal static unsafe class GemmPacking
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void PackB(in GemmProduct g, int p0, int kc, int j0, int cols, int nr, float* dst)
     {
-        for (int q = 0; q < cols; q += nr, dst += (nint)kc * nr)
+        if (!g.TransB)
         {
-            int w = Math.Min(nr, cols - q);
-            if (g.TransB)
+            // Row by row, so B streams in order (panel by panel, rows ldb apart would miss cache on every one).
+            for (int p = 0; p < kc; p++)
             {
-                // Column j of op(B) is row j of B: 8×8 blocks are transposed in registers, so each store is a run.
-                int j = 0, k8 = Avx.IsSupported ? kc / 8 * 8 : 0;
-                for (; j + 8 <= w && k8 > 0; j += 8)
+                float* src = g.B + (nint)(p0 + p) * g.Ldb + j0;
+                for (int q = 0; q < cols; q += nr)
                 {
-                    float* src = g.B + (nint)(j0 + q + j) * g.Ldb + p0;
-                    for (int p = 0; p < k8; p += 8)
-                        Transpose8x8(src + p, g.Ldb, dst + (nint)p * nr + j, nr);
-                    for (int r = 0; r < 8; r++)
-                    {
-                        for (int p = k8; p < kc; p++)
-                            dst[(nint)p * nr + j + r] = src[(nint)r * g.Ldb + p];
-                    }
-                }
-
-                for (; j < w; j++)
-                {
-                    float* src = g.B + (nint)(j0 + q + j) * g.Ldb + p0;
-                    for (int p = 0; p < kc; p++)
-                        dst[(nint)p * nr + j] = src[p];
-                }
-
-                for (int p = 0; p < kc && w < nr; p++)
-                    new Span<float>(dst + (nint)p * nr + w, nr - w).Clear();
-            }
-            else
-            {
-                for (int p = 0; p < kc; p++)
-                {
-                    var d = new Span<float>(dst + (nint)p * nr, nr);
-                    new ReadOnlySpan<float>(g.B + (nint)(p0 + p) * g.Ldb + j0 + q, w).CopyTo(d);
+                    int w = Math.Min(nr, cols - q);
+                    var d = new Span<float>(dst + (nint)q * kc + (nint)p * nr, nr);
+                    new ReadOnlySpan<float>(src + q, w).CopyTo(d);
                     d[w..].Clear();
                 }
             }
+            return;
+        }
+
+        // Column j of op(B) is row j of B: 8×8 blocks are transposed in registers, so each store is a run.
+        for (int q = 0; q < cols; q += nr, dst += (nint)kc * nr)
+        {
+            int w = Math.Min(nr, cols - q);
+            int j = 0, k8 = Avx.IsSupported ? kc / 8 * 8 : 0;
+            for (; j + 8 <= w && k8 > 0; j += 8)
+            {
+                float* src = g.B + (nint)(j0 + q + j) * g.Ldb + p0;
+                for (int p = 0; p < k8; p += 8)
+                    Transpose8x8(src + p, g.Ldb, dst + (nint)p * nr + j, nr);
+                for (int r = 0; r < 8; r++)
+                {
+                    for (int p = k8; p < kc; p++)
+                        dst[(nint)p * nr + j + r] = src[(nint)r * g.Ldb + p];
+                }
+            }
+
+            for (; j < w; j++)
+            {
+                float* src = g.B + (nint)(j0 + q + j) * g.Ldb + p0;
+                for (int p = 0; p < kc; p++)
+                    dst[(nint)p * nr + j] = src[p];
+            }
+
+            for (int p = 0; p < kc && w < nr; p++)
+                new Span<float>(dst + (nint)p * nr + w, nr - w).Clear();
         }
     }
 

@@ -79,6 +79,7 @@ public class GemmTests
 
     [Theory]
     [InlineData(20, 2600, 650, false, false)] // small m: B read in place, split over columns
+    [InlineData(32, 2048, 512, false, false)] // small m, rows of B 8 KB apart: packed, split over columns
     [InlineData(300, 1000, 800, false, false)] // packed B, split over columns
     [InlineData(1000, 200, 700, true, false)] // packed B, split over rows
     [InlineData(33, 777, 257, false, true)]   // transposed B
