@@ -97,7 +97,7 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IMicroK
             {
                 int kb = Math.Min(kc, g.K - pc);
                 bool add = g.Accumulate || pc > 0;
-                float* packedA = scratch.PackedA(kb * RoundUp(mb, mr));
+                float* packedA = scratch.PackedA(kb * RoundUp(mb, mr) + GemmPacking.PackedASlack);
                 GemmPacking.PackA(g, ic, mb, pc, kb, mr, packedA);
                 for (int jc = j0; jc < j1; jc += nc)
                 {

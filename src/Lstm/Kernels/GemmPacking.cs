@@ -30,15 +30,16 @@ internal static unsafe class GemmPacking
             }
             else
             {
-                // Rows read side by side, the panel written in order: 8×8 blocks transposed in registers, the rest
-                // element by element.
+                // 8×8 blocks transposed in registers, the rest element by element. A panel narrower than 8 rows is
+                // one block of fewer rows: each k then writes 8 floats, running over (with zeros) into the next k's
+                // slots, which are written after it (PackedASlack floats past the last panel).
                 float* src = g.A + (nint)(i0 + q) * g.Lda + p0;
                 nint lda = g.Lda;
                 int r0 = 0, k8 = Avx.IsSupported ? kc / 8 * 8 : 0;
-                for (; r0 + 8 <= h && k8 > 0; r0 += 8)
+                for (; r0 < h && (r0 + 8 <= mr || r0 == 0) && k8 > 0; r0 += 8)
                 {
                     for (int p = 0; p < k8; p += 8)
-                        Transpose8x8(src + r0 * lda + p, lda, dst + (nint)p * mr + r0, mr);
+                        Transpose8x8(src + r0 * lda + p, lda, Math.Min(8, h - r0), dst + (nint)p * mr + r0, mr);
                 }
 
                 for (int p = 0; p < kc; p++)
@@ -90,7 +91,7 @@ internal static unsafe class GemmPacking
             {
                 float* src = g.B + (nint)(j0 + q + j) * g.Ldb + p0;
                 for (int p = 0; p < k8; p += 8)
-                    Transpose8x8(src + p, g.Ldb, dst + (nint)p * nr + j, nr);
+                    Transpose8x8(src + p, g.Ldb, 8, dst + (nint)p * nr + j, nr);
                 for (int r = 0; r < 8; r++)
                 {
                     for (int p = k8; p < kc; p++)
@@ -110,18 +111,24 @@ internal static unsafe class GemmPacking
         }
     }
 
-    /// <summary>dst[c·ldd + r] = src[r·lds + c] for an 8×8 block, in AVX registers (the caller checks Avx.IsSupported).</summary>
+    /// <summary>Floats a packed A buffer needs past its last panel: a panel narrower than 8 rows writes up to 8 floats per k.</summary>
+    public const int PackedASlack = 8;
+
+    /// <summary>
+    /// dst[c·ldd + r] = src[r·lds + c] for c &lt; 8 and r &lt; 8, in AVX registers (the caller checks Avx.IsSupported);
+    /// rows from <paramref name="rows"/> on are not read and are stored as zeros. Each column is one 8-float store.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void Transpose8x8(float* src, nint lds, float* dst, nint ldd)
+    private static void Transpose8x8(float* src, nint lds, int rows, float* dst, nint ldd)
     {
         var r0 = Avx.LoadVector256(src);
-        var r1 = Avx.LoadVector256(src + lds);
-        var r2 = Avx.LoadVector256(src + 2 * lds);
-        var r3 = Avx.LoadVector256(src + 3 * lds);
-        var r4 = Avx.LoadVector256(src + 4 * lds);
-        var r5 = Avx.LoadVector256(src + 5 * lds);
-        var r6 = Avx.LoadVector256(src + 6 * lds);
-        var r7 = Avx.LoadVector256(src + 7 * lds);
+        var r1 = rows > 1 ? Avx.LoadVector256(src + lds) : default;
+        var r2 = rows > 2 ? Avx.LoadVector256(src + 2 * lds) : default;
+        var r3 = rows > 3 ? Avx.LoadVector256(src + 3 * lds) : default;
+        var r4 = rows > 4 ? Avx.LoadVector256(src + 4 * lds) : default;
+        var r5 = rows > 5 ? Avx.LoadVector256(src + 5 * lds) : default;
+        var r6 = rows > 6 ? Avx.LoadVector256(src + 6 * lds) : default;
+        var r7 = rows > 7 ? Avx.LoadVector256(src + 7 * lds) : default;
 
         // Interleave pairs of rows, then pairs of pairs, then swap 128-bit halves.
         var t0 = Avx.UnpackLow(r0, r1);
