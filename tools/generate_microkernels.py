@@ -31,6 +31,9 @@ internal unsafe interface IMicroKernel
     /// <summary>Columns of the register tile.</summary>
     static abstract int NR { get; }
 
+    /// <summary>Floats per vector: a tile narrower than NR reads and writes whole vectors of this many.</summary>
+    static abstract int Lanes { get; }
+
     /// <summary>
     /// One rows×cols tile (rows ≤ MR, cols ≤ NR; narrow tiles use fewer vectors) over kc steps of k. <paramref name="a"/>:
     /// packed A panel, <paramref name="lda"/> floats per k; <paramref name="b"/>: a row of at least cols floats per k
@@ -108,6 +111,8 @@ def kernel(name, V, MR, NV, lanes, doc, prefetch_lines):
     L += [f"    public static int MR => {MR};",
          "",
          f"    public static int NR => {NR};",
+         "",
+         f"    public static int Lanes => {lanes};",
          "",
          "    public static void Run(int rows, int cols, int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)",
          "    {",

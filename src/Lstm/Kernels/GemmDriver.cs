@@ -109,9 +109,9 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IMicroK
                         packedB = scratch.PackedB(kb * RoundUp(nb, nr));
                         GemmPacking.PackB(g, pc, kb, jc, nb, nr, packedB);
                     }
-                    else if (edgeStart < nb)
+                    else if (edgeStart < nb && (nb - edgeStart) % TKernel.Lanes != 0)
                     {
-                        // The last, narrower panel: zero-padded to NR so the same kernel reads it.
+                        // The last, narrower panel, unless it is whole vectors: zero-padded so the kernel reads it.
                         edge = scratch.Edge(kb * nr);
                         GemmPacking.PackB(g, pc, kb, jc + edgeStart, nb - edgeStart, nr, edge);
                     }
@@ -137,8 +137,8 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IMicroK
         int rows = Math.Min(mr, mb - ir), cols = Math.Min(nr, nb - jr);
         float* a = packedA + (nint)ir * kb;
         float* c = g.C + (nint)(ic + ir) * g.Ldc + jc + jr;
-        float* b = packedB != null ? packedB + (nint)jr * kb : cols == nr ? g.B + (nint)pc * g.Ldb + jc + jr : edge;
-        nint ldb = packedB != null || cols < nr ? nr : g.Ldb;
+        float* b = packedB != null ? packedB + (nint)jr * kb : edge == null || cols == nr ? g.B + (nint)pc * g.Ldb + jc + jr : edge;
+        nint ldb = packedB != null || b == edge ? nr : g.Ldb;
         if (pc == 0 && g.Bias != null)
         {
             // First touch of this C tile: start it at the bias, so the update adds to it.
@@ -147,9 +147,9 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IMicroK
         }
 
         bool tileAdd = add || g.Bias != null;
-        if (cols == nr)
+        if (cols % TKernel.Lanes == 0)
         {
-            TKernel.Run(rows, nr, kb, a, mr, b, ldb, c, g.Ldc, tileAdd);
+            TKernel.Run(rows, cols, kb, a, mr, b, ldb, c, g.Ldc, tileAdd);
         }
         else
         {

@@ -17,6 +17,9 @@ internal unsafe interface IMicroKernel
     /// <summary>Columns of the register tile.</summary>
     static abstract int NR { get; }
 
+    /// <summary>Floats per vector: a tile narrower than NR reads and writes whole vectors of this many.</summary>
+    static abstract int Lanes { get; }
+
     /// <summary>
     /// One rows×cols tile (rows ≤ MR, cols ≤ NR; narrow tiles use fewer vectors) over kc steps of k. <paramref name="a"/>:
     /// packed A panel, <paramref name="lda"/> floats per k; <paramref name="b"/>: a row of at least cols floats per k
@@ -33,6 +36,8 @@ internal readonly unsafe struct MicroKernel9x48 : IMicroKernel
     public static int MR => 9;
 
     public static int NR => 48;
+
+    public static int Lanes => 16;
 
     public static void Run(int rows, int cols, int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
     {
@@ -3741,6 +3746,8 @@ internal readonly unsafe struct MicroKernel6x16 : IMicroKernel
 
     public static int NR => 16;
 
+    public static int Lanes => 8;
+
     public static void Run(int rows, int cols, int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
     {
         switch ((cols + 7) / 8)
@@ -4949,6 +4956,8 @@ internal readonly unsafe struct MicroKernel4x8 : IMicroKernel
     public static int MR => 4;
 
     public static int NR => 8;
+
+    public static int Lanes => 4;
 
     public static void Run(int rows, int cols, int kc, float* a, nint lda, float* b, nint ldb, float* c, nint ldc, bool add)
     {
