@@ -42,7 +42,7 @@ public readonly record struct GemmOptions(int Threads = 0, GemmPath Path = GemmP
 /// <para>op(A) is m×k, op(B) is k×n, C is m×n. Row i of a stored matrix X starts at <c>i·ldx</c>.</para>
 /// <para>Packed and cache-blocked in the Goto/BLIS scheme (KC×NC panels of B, MC×KC blocks of A) with a
 /// register-tiled FMA micro-kernel. For small m, non-transposed B is read in place: packing it would cost
-/// as much as the product.</para>
+/// as much as the product (unless its rows are a multiple of 4 KB apart, which defeats the caches).</para>
 /// <para>Results are bitwise identical for any thread count: each element of C is one fixed chain of
 /// fused multiply-adds over k, whichever thread computes it.</para>
 /// <para>C must not overlap A or B. No managed memory is allocated per call once a thread's packing
