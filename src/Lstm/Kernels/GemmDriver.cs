@@ -137,8 +137,10 @@ internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IMicroK
         int rows = Math.Min(mr, mb - ir), cols = Math.Min(nr, nb - jr);
         float* a = packedA + (nint)ir * kb;
         float* c = g.C + (nint)(ic + ir) * g.Ldc + jc + jr;
-        float* b = packedB != null ? packedB + (nint)jr * kb : edge == null || cols == nr ? g.B + (nint)pc * g.Ldb + jc + jr : edge;
-        nint ldb = packedB != null || b == edge ? nr : g.Ldb;
+        // B: the packed panel, the zero-padded copy of a last panel that is not whole vectors, or B in place.
+        bool fromEdge = packedB == null && edge != null && cols < nr;
+        float* b = packedB != null ? packedB + (nint)jr * kb : fromEdge ? edge : g.B + (nint)pc * g.Ldb + jc + jr;
+        nint ldb = packedB != null || fromEdge ? nr : g.Ldb;
         if (pc == 0 && g.Bias != null)
         {
             // First touch of this C tile: start it at the bias, so the update adds to it.
