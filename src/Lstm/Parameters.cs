@@ -40,6 +40,15 @@ public sealed class Parameter
 
     /// <summary>The gradient of the loss; backward passes add into it.</summary>
     public Span<float> Grad => _set.Gradients.AsSpan(Offset, Length);
+
+    /// <summary>Whether <paramref name="next"/> starts where this parameter ends, in the same buffers (a weight and its bias added one after the other).</summary>
+    public bool IsFollowedBy(Parameter next) => next._set == _set && next.Offset == Offset + Length;
+
+    /// <summary>The gradients of this parameter and of <paramref name="next"/>, which follows it, as one span.</summary>
+    /// <exception cref="ArgumentException"><paramref name="next"/> does not follow this parameter.</exception>
+    public Span<float> GradWith(Parameter next) => IsFollowedBy(next)
+        ? _set.Gradients.AsSpan(Offset, Length + next.Length)
+        : throw new ArgumentException($"'{next.Name}' does not follow '{Name}' in the parameter buffer.", nameof(next));
 }
 
 /// <summary>

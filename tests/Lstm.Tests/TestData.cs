@@ -11,4 +11,14 @@ internal static class TestData
             x[i] = (2f * random.NextSingle() - 1f) * scale;
         return x;
     }
+
+    /// <summary>Σ a ⊙ b in double: L = Σ out ⊙ dout, whose gradient with respect to out is dout.</summary>
+    public static double Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
+    {
+        Assert.Equal(a.Length, b.Length);
+        double sum = 0;
+        for (int i = 0; i < a.Length; i++)
+            sum += (double)a[i] * b[i];
+        return sum;
+    }
 }

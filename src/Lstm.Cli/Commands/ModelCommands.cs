@@ -34,7 +34,7 @@ internal static class ModelCommands
         var command = new Command("export", "Write a model's weights for another framework.") { model, format, output };
         command.SetAction(r =>
         {
-            var (rnnlm, _) = Checkpoint.Load(r.GetValue(model)!);
+            var (rnnlm, _) = ModelFiles.LanguageModel(r.GetValue(model)!, Checkpoint.Load(r.GetValue(model)!));
             SafeTensors.Write(r.GetValue(output)!, TorchStateDict.Export(rnnlm), new Dictionary<string, string> { ["format"] = "pt" });
             Console.WriteLine($"wrote {r.GetValue(output)}");
             return 0;

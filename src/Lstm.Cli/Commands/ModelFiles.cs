@@ -11,7 +11,7 @@ internal static class ModelFiles
     {
         var (tensors, _) = SafeTensors.Read(path);
         if (!TorchStateDict.IsTorchLayout(tensors))
-            return Checkpoint.Load(path);
+            return LanguageModel(path, Checkpoint.Load(path));
         if (vocabFrom is null)
             throw new ArgumentException($"{path} is a PyTorch state dict, which has no vocabulary: give --vocab-from FILE (the corpus its ids were made from).");
         var vocabulary = new Vocabulary();
@@ -21,4 +21,10 @@ internal static class ModelFiles
             throw new InvalidDataException($"{vocabFrom} gives a vocabulary of {vocabulary.Count} words; {path} has {model.Config.VocabularySize}.");
         return (model, vocabulary);
     }
+
+    /// <summary>The language model and vocabulary of a loaded checkpoint; the commands work with text.</summary>
+    public static (Rnnlm Model, Vocabulary Vocabulary) LanguageModel(string path, (Model Model, Vocabulary? Vocabulary) loaded) =>
+        loaded is (Rnnlm model, { } vocabulary)
+            ? (model, vocabulary)
+            : throw new InvalidDataException($"{path} holds a {loaded.Model.Kind ?? "custom"} model{(loaded.Vocabulary is null ? " without a vocabulary" : "")}; this command needs a language model.");
 }

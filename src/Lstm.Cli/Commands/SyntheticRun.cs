@@ -30,7 +30,7 @@ internal static class SyntheticRun
             trainer.EpochEnded += e => Console.WriteLine(
                 $"  {cell} epoch {e.Epoch,2}: train perplexity {e.TrainPerplexity:F3}, validation {e.ValidationPerplexity:F3}, " +
                 $"long-range accuracy {Evaluation.Accuracy(model, validation, SyntheticLanguage.IsLongRangeTarget):P1}");
-            Console.WriteLine($"{cell}: D={config.WordVecSize} H={config.HiddenSize}, {model.Parameters.Values.Length:N0} parameters, Adam lr 0.01, {epochs} epochs");
+            Console.WriteLine($"{cell}: D={config.EmbeddingSize} H={config.HiddenSize}, {model.Parameters.Values.Length:N0} parameters, Adam lr 0.01, {epochs} epochs");
             var clock = Stopwatch.StartNew();
             trainer.Fit(train, epochs, validation: validation);
             double perplexity = Evaluation.Perplexity(model, test);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Lstm.Data;
+using Lstm.IO;
 using Lstm.Kernels;
 using Lstm.Models;
 using Lstm.Training;
@@ -92,8 +93,9 @@ internal static class TrainCommand
         }
         if (files.Resume is not null)
         {
-            Vocabulary vocabulary;
-            (model, vocabulary, position) = Checkpoint.LoadTraining(files.Resume, optimizer);
+            var (loaded, words, resumed) = Checkpoint.LoadTraining(files.Resume, optimizer);
+            var (lm, vocabulary) = ModelFiles.LanguageModel(files.Resume, (loaded, words));
+            (model, position) = (lm, resumed);
             if (!vocabulary.Words.SequenceEqual(dataset.Vocabulary.Words))
                 throw new InvalidDataException($"{files.Resume} was trained on another corpus (its vocabulary differs from this one's).");
             config = model.Config;
@@ -102,7 +104,7 @@ internal static class TrainCommand
         Console.WriteLine(($"corpus: {dataset.Train.Length:N0} training tokens, vocabulary {dataset.Vocabulary.Count:N0}" +
             (dataset.Validation is null ? "" : $", validation {dataset.Validation.Length:N0}") +
             (dataset.Test is null ? "" : $", test {dataset.Test.Length:N0}")));
-        Console.WriteLine(($"model: {config.Cell} V={config.VocabularySize} D={config.WordVecSize} H={config.HiddenSize} layers={config.Layers} " +
+        Console.WriteLine(($"model: {config.Cell} V={config.VocabularySize} D={config.EmbeddingSize} H={config.HiddenSize} layers={config.Layers} " +
             $"dropout={config.Dropout} tied={config.TieWeights}, {model.Parameters.Values.Length:N0} parameters; " +
             $"{optimizer.GetType().Name} lr={optimizer.LearningRate}, N={options.BatchSize} T={options.TimeSteps} clip={options.MaxGradNorm}, GEMM {Gemm.BestPath} × {Gemm.Threads} threads"));
 
@@ -123,7 +125,7 @@ internal static class TrainCommand
         Console.WriteLine(($"training time: {(DateTime.UtcNow - start).TotalSeconds:F0} s"));
         if (files.Plot is not null)
         {
-            display.SavePlot(files.Plot, $"{config.Cell} language model, D={config.WordVecSize} H={config.HiddenSize} layers={config.Layers}");
+            display.SavePlot(files.Plot, $"{config.Cell} language model, D={config.EmbeddingSize} H={config.HiddenSize} layers={config.Layers}");
             Console.WriteLine($"wrote {files.Plot}");
         }
         if (dataset.Test is not null)

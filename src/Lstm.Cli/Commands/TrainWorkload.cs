@@ -45,6 +45,7 @@ internal static class TrainWorkload
         const int N = 32, T = 64;
         var set = new ParameterSet();
         var layer = new TimeLSTM(set.Add("Wx", size, 4 * size), set.Add("Wh", size, 4 * size), set.Add("b", 1, 4 * size), stateful: false);
+        var shape = new SequenceShape(N, T);
         var random = new RandomSource(42);
         random.FillGaussian(set.Values, 1f / MathF.Sqrt(size));
         var xs = new float[N * T * size];
@@ -54,7 +55,7 @@ internal static class TrainWorkload
         void Step()
         {
             set.ZeroGrad();
-            layer.Forward(xs, N, T);
+            layer.Forward(xs, shape, training: true);
             layer.Backward(dhs);
         }
         return (Step, N * T);

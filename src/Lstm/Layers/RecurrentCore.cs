@@ -15,20 +15,21 @@ internal sealed class RecurrentCore
     private readonly Parameter _wx, _wh, _b;
     private readonly string _layer;
     private ReadOnlyMemory<float> _xs;
-    private bool _hasState;
+    private bool _hasState, _hasBackward;
 
     // Per (N, T): pre-activations, then activations, A [N,T,G]; hs [N,T,H]; h_prev [N,T,H]; dA [N,T,G]; dxs [N,T,D].
     private float[] _a = [], _hs = [], _hPrev = [], _dA = [], _dxs = [];
 
-    // Per N: carried h [N,H]; dh carried backward [N,H]; dh of the current step [N,H]. Per layer: Whᵀ [G,H].
-    private float[] _h = [], _dh = [], _dhStep = [], _whT = [];
+    // Per N: carried h [N,H]; dh carried backward [N,H]; dh of the current step [N,H]; the last step's h [N,H] when
+    // only that is returned. Per layer: Whᵀ [G,H].
+    private float[] _h = [], _dh = [], _dhStep = [], _last = [], _whT = [];
 
     // Wh as the per-step products read it (row stride _whLd): a copy only when rows of Wh would be a multiple of
     // 1 KB apart, which maps the rows a step reads onto the same few L1 sets; one cache line of padding breaks that.
     private float[] _whPadded = [];
     private int _whLd;
 
-    public RecurrentCore(Parameter wx, Parameter wh, Parameter b, int gates, bool stateful, string layer)
+    public RecurrentCore(Parameter wx, Parameter wh, Parameter b, int gates, bool stateful, bool returnSequences, string layer)
     {
         int H = wh.Rows;
         if (wh.Cols != gates * H)
@@ -37,10 +38,32 @@ internal sealed class RecurrentCore
             throw new ArgumentException($"{layer}: Wx is {wx.Rows}×{wx.Cols}; expected D×{gates}H = {wx.Rows}×{gates * H}.", nameof(wx));
         if (b.Length != gates * H)
             throw new ArgumentException($"{layer}: b has {b.Length} values; expected {gates}H = {gates * H}.", nameof(b));
-        (_wx, _wh, _b, _layer, Stateful) = (wx, wh, b, layer, stateful);
+        (_wx, _wh, _b, _layer, Stateful, ReturnSequences) = (wx, wh, b, layer, stateful, returnSequences);
+        Parameters = [wx, wh, b];
     }
 
+    /// <summary>Adds {name}.Wx [D,G], {name}.Wh [H,G], {name}.b [G] with the book's initialisation: N(0,1)/√D, N(0,1)/√H, 0.</summary>
+    public static (Parameter Wx, Parameter Wh, Parameter B) AddParameters(ParameterSet parameters, string name, int inputSize, int hiddenSize, int gates, RandomSource random)
+    {
+        var wx = parameters.Add($"{name}.Wx", inputSize, gates * hiddenSize);
+        var wh = parameters.Add($"{name}.Wh", hiddenSize, gates * hiddenSize);
+        var b = parameters.Add($"{name}.b", 1, gates * hiddenSize);
+        random.FillGaussian(wx.Value, 1f / MathF.Sqrt(inputSize));
+        random.FillGaussian(wh.Value, 1f / MathF.Sqrt(hiddenSize));
+        return (wx, wh, b);
+    }
+
+    public IReadOnlyList<Parameter> Parameters { get; }
+
+    public Parameter Wx => _wx;
+
+    public Parameter Wh => _wh;
+
+    public Parameter B => _b;
+
     public bool Stateful { get; }
+
+    public bool ReturnSequences { get; }
 
     public int D => _wx.Rows;
 
@@ -63,38 +86,42 @@ internal sealed class RecurrentCore
 
     public Span<float> Hs => _hs;
 
-    /// <summary>hs [N,T,H], the layer's output.</summary>
-    public ReadOnlyMemory<float> Output => _hs;
+    /// <summary>The layer's output: hs [N,T,H], or the last step's h [N,1,H].</summary>
+    public ReadOnlyMemory<float> Output => ReturnSequences ? _hs : _last;
+
+    public SequenceShape OutputShape(SequenceShape input) => ReturnSequences ? input : input with { TimeSteps = 1 };
 
     public Span<float> HState => _h;
 
     public Span<float> DA => _dA;
 
-    public ReadOnlySpan<float> Dh => _dh;
+    public ReadOnlySpan<float> Dh => _hasBackward ? _dh : throw new InvalidOperationException($"{_layer}: no backward pass yet.");
 
     /// <summary>The dh of one step (dhs[:, t] plus the carried dh), row n.</summary>
     public Span<float> DhStep(int n) => _dhStep.AsSpan(n * H, H);
 
     public void ResetState() => _hasState = false;
 
+    /// <summary>Sets h [N,H], the state the next call starts from.</summary>
     public void SetState(ReadOnlySpan<float> h)
     {
+        if (h.Length == 0 || h.Length % H != 0)
+            throw new ArgumentException($"{_layer}: h must hold N×H values with H = {H}; got {h.Length}.", nameof(h));
         h.CopyTo(Buffers.Ensure(ref _h, h.Length));
         _hasState = true;
     }
 
     /// <summary>Checks xs, sizes the buffers, zeroes h unless a state carries over, and computes A = xs·Wx + b.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void BeginForward(ReadOnlyMemory<float> xs, int batchSize, int timeSteps)
+    public void BeginForward(ReadOnlyMemory<float> xs, SequenceShape shape)
     {
-        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        ArgumentOutOfRangeException.ThrowIfLessThan(timeSteps, 1);
-        int N = batchSize, T = timeSteps, D = this.D, H = this.H, G = this.G;
+        shape.Validate(Math.Max(this.D, this.G));
+        int N = shape.BatchSize, T = shape.TimeSteps, D = this.D, H = this.H, G = this.G;
         if (xs.Length != N * T * D)
             throw new ArgumentException($"{_layer}: xs has {xs.Length} values; expected N×T×D = {N}×{T}×{D}.", nameof(xs));
-        Carried = Stateful && _hasState;
+        Carried = _hasState;
         if (Carried && _h.Length != N * H)
-            throw new ArgumentException($"{_layer}: batchSize is {N} but the carried state has {_h.Length / H} rows; call ResetState first.", nameof(batchSize));
+            throw new ArgumentException($"{_layer}: the batch has {N} sequences but the carried state has {_h.Length / H} rows; reset the state first.", nameof(shape));
 
         Buffers.Ensure(ref _a, N * T * G);
         Buffers.Ensure(ref _dA, N * T * G);
@@ -104,7 +131,8 @@ internal sealed class RecurrentCore
         Buffers.Ensure(ref _h, N * H);
         Buffers.Ensure(ref _dh, N * H);
         Buffers.Ensure(ref _dhStep, N * H);
-        (this.N, this.T, _xs) = (N, T, xs);
+        Buffers.Ensure(ref _last, ReturnSequences ? 0 : N * H);
+        (this.N, this.T, _xs, _hasBackward) = (N, T, xs, false);
         if (!Carried)
             Array.Clear(_h);
 
@@ -134,7 +162,7 @@ internal sealed class RecurrentCore
             Gemm.MatMulAdd(_h, H, Transpose.No, WhForSteps, _whLd, Transpose.No, N, G, H, _a, T * G);
     }
 
-    /// <summary>Records h_prev of every (n, t) for dWh, and keeps the last h as the state when stateful.</summary>
+    /// <summary>Records h_prev of every (n, t) for dWh, and keeps the last h (as the state when stateful).</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void EndForward()
     {
@@ -145,18 +173,21 @@ internal sealed class RecurrentCore
             _hs.AsSpan(n * T * H, (T - 1) * H).CopyTo(_hPrev.AsSpan((n * T + 1) * H));
             _hs.AsSpan((n * T + T - 1) * H, H).CopyTo(_h.AsSpan(n * H));
         }
+        if (!ReturnSequences)
+            _h.CopyTo(_last, 0);
         _hasState = Stateful;
     }
 
-    /// <summary>Checks dhs, zeroes the carried dh and makes Whᵀ [G,H], so each step's dh_prev = dA_t·Whᵀ reads it in place.</summary>
+    /// <summary>Checks dys, zeroes the carried dh and makes Whᵀ [G,H], so each step's dh_prev = dA_t·Whᵀ reads it in place.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void BeginBackward(ReadOnlyMemory<float> dhs)
+    public void BeginBackward(ReadOnlyMemory<float> dys)
     {
         int H = this.H, G = this.G;
         if (N == 0)
             throw new InvalidOperationException($"{_layer}: Backward needs a Forward first.");
-        if (dhs.Length != N * T * H)
-            throw new ArgumentException($"{_layer}: dhs has {dhs.Length} values; expected N×T×H = {N}×{T}×{H}.", nameof(dhs));
+        int steps = ReturnSequences ? T : 1;
+        if (dys.Length != N * steps * H)
+            throw new ArgumentException($"{_layer}: dys has {dys.Length} values; expected N×T′×H = {N}×{steps}×{H}.", nameof(dys));
         Array.Clear(_dh);
         int ld = Padded(H);
         var whT = Buffers.Ensure(ref _whT, G * ld);
@@ -168,13 +199,24 @@ internal sealed class RecurrentCore
         }
     }
 
-    /// <summary>The dh of step t for every row: dhs[:, t] + the dh carried from step t+1.</summary>
+    /// <summary>The dh of step t for every row: dys[:, t] (only the last step has one without sequences) + the dh carried from step t+1.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void GatherDh(ReadOnlySpan<float> dhs, int t)
+    public void GatherDh(ReadOnlySpan<float> dys, int t)
     {
         int H = this.H;
-        for (int n = 0; n < N; n++)
-            TensorPrimitives.Add(dhs.Slice((n * T + t) * H, H), _dh.AsSpan(n * H, H), _dhStep.AsSpan(n * H, H));
+        if (ReturnSequences)
+        {
+            for (int n = 0; n < N; n++)
+                TensorPrimitives.Add(dys.Slice((n * T + t) * H, H), _dh.AsSpan(n * H, H), _dhStep.AsSpan(n * H, H));
+        }
+        else if (t == T - 1)
+        {
+            TensorPrimitives.Add(dys, _dh, _dhStep);
+        }
+        else
+        {
+            _dh.CopyTo(_dhStep, 0);
+        }
     }
 
     /// <summary>dh_prev = dA[:, t]·Whᵀ, carried to step t−1 (and kept as <see cref="Dh"/> after t = 0).</summary>
@@ -189,6 +231,7 @@ internal sealed class RecurrentCore
         Gemm.MatMulAdd(_hPrev, H, Transpose.Yes, _dA, G, Transpose.No, H, G, rows, _wh.Grad, G);
         Elementwise.AddColumnSums(_dA, rows, G, _b.Grad);
         Gemm.MatMul(_dA, G, Transpose.No, _wx.Value, G, Transpose.Yes, rows, D, G, _dxs, D);
+        _hasBackward = true;
         return _dxs;
     }
 }

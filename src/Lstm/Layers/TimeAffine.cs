@@ -4,13 +4,12 @@ using Lstm.Kernels;
 namespace Lstm.Layers;
 
 /// <summary>
-/// The same affine map on every time step (the book's <c>TimeAffine</c>): x [N·T, H] → x·W + b [N·T, V].
-/// With a tied weight, W is the embedding matrix E [V,H] and the map is x·Eᵀ + b.
+/// The same affine map on every time step (the book's <c>TimeAffine</c>): xs [N,T,H] → xs·W + b [N,T,V].
+/// With a tied weight, W is the embedding matrix E [V,H] and the map is xs·Eᵀ + b.
 /// </summary>
-/// <remarks>Backward adds into the gradients of W (or E) and b, and writes dx = dout·Wᵀ.</remarks>
-public sealed class TimeAffine
+/// <remarks>Backward adds into the gradients of W (or E) and b, and writes dxs = dys·Wᵀ.</remarks>
+public sealed class TimeAffine : ILayer
 {
-    private readonly Parameter _w, _b;
     private readonly bool _tied;
 
     // When b directly follows W in the parameter buffer, [W; b] is one (H+1)×V matrix and [x | 1]ᵀ·dout gives dW and
@@ -28,48 +27,75 @@ public sealed class TimeAffine
     /// <exception cref="ArgumentException">b does not have one value per output.</exception>
     public TimeAffine(Parameter w, Parameter b, bool transposedWeight = false)
     {
-        (_w, _b, _tied) = (w, b, transposedWeight);
-        _biasFollowsWeight = !transposedWeight && b.Set == w.Set && b.Offset == w.Offset + w.Length;
+        (W, B, _tied) = (w, b, transposedWeight);
+        _biasFollowsWeight = !transposedWeight && w.IsFollowedBy(b);
         if (b.Length != OutputSize)
             throw new ArgumentException($"b has {b.Length} values; expected one per output ({OutputSize}).", nameof(b));
+        Parameters = [w, b];
     }
 
+    /// <summary>
+    /// Adds <c>{name}.W</c> [H,V] and <c>{name}.b</c> [V] to <paramref name="parameters"/>, initialised as in the book
+    /// (W ~ N(0,1)/√H, b = 0), and returns the layer over them.
+    /// </summary>
+    public static TimeAffine Create(ParameterSet parameters, string name, int inputSize, int outputSize, RandomSource random)
+    {
+        var w = parameters.Add($"{name}.W", inputSize, outputSize);
+        random.FillGaussian(w.Value, 1f / MathF.Sqrt(inputSize));
+        return new TimeAffine(w, parameters.Add($"{name}.b", 1, outputSize));
+    }
+
+    /// <summary>W [H,V] (or the tied E [V,H]).</summary>
+    public Parameter W { get; }
+
+    /// <summary>b [V].</summary>
+    public Parameter B { get; }
+
+    /// <summary>Whether W is used transposed (tied to an embedding).</summary>
+    public bool Tied => _tied;
+
+    /// <inheritdoc/>
+    public IReadOnlyList<Parameter> Parameters { get; }
+
     /// <summary>H, the width of each input row.</summary>
-    public int InputSize => _tied ? _w.Cols : _w.Rows;
+    public int InputSize => _tied ? W.Cols : W.Rows;
 
     /// <summary>V, the width of each output row.</summary>
-    public int OutputSize => _tied ? _w.Rows : _w.Cols;
+    public int OutputSize => _tied ? W.Rows : W.Cols;
 
-    /// <summary>
-    /// x [rows, H] → x·W + b [rows, V], valid until the next call. The layer does not read the result again, so the
-    /// caller may overwrite it (a loss can put its gradient there).
-    /// </summary>
-    /// <exception cref="ArgumentException">x is not a whole number of rows of H.</exception>
-    public Memory<float> Forward(ReadOnlyMemory<float> x)
+    /// <summary>xs [N,T,H] → xs·W + b [N,T,V], valid until the next call.</summary>
+    /// <exception cref="ArgumentException">xs does not hold N·T rows of H.</exception>
+    public ReadOnlyMemory<float> Forward(ReadOnlyMemory<float> xs, SequenceShape shape, bool training = false)
     {
         int H = InputSize, V = OutputSize;
-        if (x.Length == 0 || x.Length % H != 0)
-            throw new ArgumentException($"x has {x.Length} values; expected a positive multiple of H = {H}.", nameof(x));
-        int rows = x.Length / H;
+        shape.Validate(Math.Max(H + 1, V));
+        int rows = shape.Rows;
+        if (xs.Length != rows * H)
+            throw new ArgumentException($"TimeAffine: xs has {xs.Length} values; expected N×T×H = {shape.BatchSize}×{shape.TimeSteps}×{H}.", nameof(xs));
         var output = Buffers.Ensure(ref _out, rows * V);
-        (_x, _rows) = (x, rows);
-        Gemm.MatMulBias(x.Span, H, Transpose.No, _w.Value, _w.Cols, _tied ? Transpose.Yes : Transpose.No, _b.Value, rows, V, H, output, V);
+        (_x, _rows) = (xs, rows);
+        Gemm.MatMulBias(xs.Span, H, Transpose.No, W.Value, W.Cols, _tied ? Transpose.Yes : Transpose.No, B.Value, rows, V, H, output, V);
         return output;
     }
 
-    /// <summary>dW += xᵀ·dout (dE += doutᵀ·x when tied), db += Σ_rows dout; returns dx = dout·Wᵀ [rows, H].</summary>
-    /// <exception cref="ArgumentException">dout does not match the last forward pass.</exception>
+    /// <summary>dW += xsᵀ·dys (dE += dysᵀ·xs when tied), db += Σ_rows dys; returns dxs = dys·Wᵀ [N,T,H].</summary>
+    /// <exception cref="ArgumentException">dys does not match the last forward pass.</exception>
+    /// <exception cref="InvalidOperationException">No forward pass to go back through.</exception>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public ReadOnlyMemory<float> Backward(ReadOnlySpan<float> dout)
+    public ReadOnlyMemory<float> Backward(ReadOnlyMemory<float> dys)
     {
         int H = InputSize, V = OutputSize, rows = _rows;
-        if (rows == 0 || dout.Length != rows * V)
-            throw new ArgumentException($"dout has {dout.Length} values; expected {rows}×{V} from the last Forward.", nameof(dout));
+        if (rows == 0)
+            throw new InvalidOperationException("TimeAffine: Backward needs a Forward first.");
+        if (dys.Length != rows * V)
+            throw new ArgumentException($"TimeAffine: dys has {dys.Length} values; expected {rows}×{V} from the last Forward.", nameof(dys));
+        var dout = dys.Span;
         var dx = Buffers.Ensure(ref _dx, rows * H);
         if (_tied)
         {
-            Gemm.MatMulAdd(dout, V, Transpose.Yes, _x.Span, H, Transpose.No, V, H, rows, _w.Grad, H);
-            Gemm.MatMul(dout, V, Transpose.No, _w.Value, H, Transpose.No, rows, H, V, dx, H);
+            Gemm.MatMulAdd(dout, V, Transpose.Yes, _x.Span, H, Transpose.No, V, H, rows, W.Grad, H);
+            Gemm.MatMul(dout, V, Transpose.No, W.Value, H, Transpose.No, rows, H, V, dx, H);
+            Elementwise.AddColumnSums(dout, rows, V, B.Grad);
         }
         else if (_biasFollowsWeight)
         {
@@ -80,17 +106,15 @@ public sealed class TimeAffine
                 x.Slice(r * H, H).CopyTo(xOnes.AsSpan(r * (H + 1)));
                 xOnes[(r * (H + 1)) + H] = 1f;
             }
-            var weightAndBias = _w.Set.Gradients.AsSpan(_w.Offset, (H + 1) * V);
-            Gemm.MatMulAdd(xOnes, H + 1, Transpose.Yes, dout, V, Transpose.No, H + 1, V, rows, weightAndBias, V);
-            Gemm.MatMul(dout, V, Transpose.No, _w.Value, V, Transpose.Yes, rows, H, V, dx, H);
-            return dx;
+            Gemm.MatMulAdd(xOnes, H + 1, Transpose.Yes, dout, V, Transpose.No, H + 1, V, rows, W.GradWith(B), V);
+            Gemm.MatMul(dout, V, Transpose.No, W.Value, V, Transpose.Yes, rows, H, V, dx, H);
         }
         else
         {
-            Gemm.MatMulAdd(_x.Span, H, Transpose.Yes, dout, V, Transpose.No, H, V, rows, _w.Grad, V);
-            Gemm.MatMul(dout, V, Transpose.No, _w.Value, V, Transpose.Yes, rows, H, V, dx, H);
+            Gemm.MatMulAdd(_x.Span, H, Transpose.Yes, dout, V, Transpose.No, H, V, rows, W.Grad, V);
+            Gemm.MatMul(dout, V, Transpose.No, W.Value, V, Transpose.Yes, rows, H, V, dx, H);
+            Elementwise.AddColumnSums(dout, rows, V, B.Grad);
         }
-        Elementwise.AddColumnSums(dout, rows, V, _b.Grad);
         return dx;
     }
 }

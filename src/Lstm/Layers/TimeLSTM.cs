@@ -4,15 +4,16 @@ using Lstm.Kernels;
 namespace Lstm.Layers;
 
 /// <summary>
-/// The LSTM over T time steps (the book's <c>TimeLSTM</c>): xs [N,T,D] → hs [N,T,H].
+/// The LSTM over T time steps (the book's <c>TimeLSTM</c>): xs [N,T,D] → hs [N,T,H] (or the last step's h [N,1,H]).
 /// One step: A = x·Wx + h_prev·Wh + b [N,4H], sliced into the gates f, g, i, o;
 /// c = f ⊙ c_prev + g ⊙ i; h = o ⊙ tanh(c).
 /// </summary>
 /// <remarks>
 /// <para>Stateful: h and c carry over to the next <see cref="Forward"/> (truncated BPTT: the gradient stops at the
-/// batch boundary, the state does not) until <see cref="ResetState"/>. Not stateful: every call starts from zeros.</para>
+/// batch boundary, the state does not) until <see cref="ResetState"/>. Not stateful: every call starts from zeros, or
+/// from the <see cref="State"/> set before it.</para>
 /// <para><see cref="Backward"/> adds into the gradients of Wx, Wh and b and writes dxs; the gradient reaching the
-/// first step's h_prev is kept in <see cref="Dh"/>. Buffers are allocated once per (N, T) and reused.</para>
+/// starting h and c is <see cref="StateGradient"/>. Buffers are allocated once per (N, T) and reused.</para>
 /// </remarks>
 public sealed class TimeLSTM : IRecurrentLayer
 {
@@ -22,12 +23,43 @@ public sealed class TimeLSTM : IRecurrentLayer
     private float[] _cs = [], _tanhCs = [], _c = [], _c0 = [], _dc = [];
 
     /// <summary>An LSTM over the given parameters: <paramref name="wx"/> [D,4H], <paramref name="wh"/> [H,4H], <paramref name="b"/> [4H].</summary>
+    /// <param name="wx">Input weights, gates f, g, i, o side by side.</param>
+    /// <param name="wh">Recurrent weights.</param>
+    /// <param name="b">The bias.</param>
+    /// <param name="stateful">Whether h and c carry over between calls.</param>
+    /// <param name="returnSequences">Whether the output is every step's h (true) or the last step's.</param>
     /// <exception cref="ArgumentException">The shapes do not fit together.</exception>
-    public TimeLSTM(Parameter wx, Parameter wh, Parameter b, bool stateful)
-        => _core = new RecurrentCore(wx, wh, b, gates: 4, stateful, nameof(TimeLSTM));
+    public TimeLSTM(Parameter wx, Parameter wh, Parameter b, bool stateful, bool returnSequences = true)
+        => _core = new RecurrentCore(wx, wh, b, gates: 4, stateful, returnSequences, nameof(TimeLSTM));
 
-    /// <summary>Whether h and c carry over between calls.</summary>
+    /// <summary>
+    /// Adds <c>{name}.Wx</c> [D,4H], <c>{name}.Wh</c> [H,4H] and <c>{name}.b</c> [4H] to <paramref name="parameters"/>,
+    /// initialised as in the book (Wx ~ N(0,1)/√D, Wh ~ N(0,1)/√H, b = 0), and returns the layer over them.
+    /// </summary>
+    public static TimeLSTM Create(ParameterSet parameters, string name, int inputSize, int hiddenSize, RandomSource random,
+        bool stateful = false, bool returnSequences = true)
+    {
+        var (wx, wh, b) = RecurrentCore.AddParameters(parameters, name, inputSize, hiddenSize, gates: 4, random);
+        return new TimeLSTM(wx, wh, b, stateful, returnSequences);
+    }
+
+    /// <summary>Wx [D,4H].</summary>
+    public Parameter Wx => _core.Wx;
+
+    /// <summary>Wh [H,4H].</summary>
+    public Parameter Wh => _core.Wh;
+
+    /// <summary>b [4H].</summary>
+    public Parameter B => _core.B;
+
+    /// <inheritdoc/>
+    public IReadOnlyList<Parameter> Parameters => _core.Parameters;
+
+    /// <inheritdoc/>
     public bool Stateful => _core.Stateful;
+
+    /// <inheritdoc/>
+    public bool ReturnSequences => _core.ReturnSequences;
 
     /// <summary>D, the width of each input vector.</summary>
     public int InputSize => _core.D;
@@ -35,48 +67,44 @@ public sealed class TimeLSTM : IRecurrentLayer
     /// <summary>H, the width of h and c.</summary>
     public int HiddenSize => _core.H;
 
-    /// <summary>The gradient with respect to the first step's h_prev [N,H], set by <see cref="Backward"/>.</summary>
-    public ReadOnlySpan<float> Dh => _core.Dh;
+    /// <inheritdoc/>
+    public int OutputSize => _core.H;
 
-    /// <summary>The carried hidden state h [N,H] (empty when there is none).</summary>
-    public ReadOnlySpan<float> HiddenState => _core.HasState ? _core.HState : [];
+    /// <inheritdoc/>
+    public SequenceShape OutputShape(SequenceShape input) => _core.OutputShape(input);
 
-    /// <summary>The carried memory cell c [N,H] (empty when there is none).</summary>
-    public ReadOnlySpan<float> CellState => _core.HasState ? _c : [];
+    /// <summary>A copy of the state h, c [N,H] the next call starts from; null for zeros.</summary>
+    /// <exception cref="ArgumentException">Set: h and c differ in length or are not a positive multiple of H.</exception>
+    public RecurrentState? State
+    {
+        get => _core.HasState ? new RecurrentState(_core.HState.ToArray(), _c.ToArray()) : null;
+        set
+        {
+            if (value is null)
+            {
+                ResetState();
+                return;
+            }
+            if (value.H.Length != value.C.Length)
+                throw new ArgumentException($"TimeLSTM: h and c must both hold N×H values with H = {HiddenSize}; got {value.H.Length} and {value.C.Length}.", nameof(value));
+            _core.SetState(value.H);
+            value.C.CopyTo(Buffers.Ensure(ref _c, value.C.Length), 0);
+        }
+    }
+
+    /// <inheritdoc/>
+    public RecurrentState StateGradient => new(_core.Dh.ToArray(), _dc.ToArray());
 
     /// <summary>Forgets the carried h and c: the next call starts from zeros.</summary>
     public void ResetState() => _core.ResetState();
 
-    /// <summary>A copy of the carried state: h [N,H] then c [N,H]; empty when there is none.</summary>
-    public float[] SaveState() => [.. HiddenState, .. CellState];
-
-    /// <summary>Restores a state taken by <see cref="SaveState"/>; an empty one means no state.</summary>
-    /// <exception cref="ArgumentException">The state does not hold h and c of equal size.</exception>
-    public void RestoreState(float[] state)
-    {
-        if (state.Length == 0)
-            ResetState();
-        else
-            SetState(state.AsSpan(0, state.Length / 2), state.AsSpan(state.Length / 2));
-    }
-
-    /// <summary>Sets the state h, c [N,H] the next stateful call starts from.</summary>
-    /// <exception cref="ArgumentException">The lengths differ or are not a positive multiple of H.</exception>
-    public void SetState(ReadOnlySpan<float> h, ReadOnlySpan<float> c)
-    {
-        if (h.Length != c.Length || h.Length == 0 || h.Length % HiddenSize != 0)
-            throw new ArgumentException($"h and c must both hold N×H values with H = {HiddenSize}; got {h.Length} and {c.Length}.", nameof(h));
-        _core.SetState(h);
-        c.CopyTo(Buffers.Ensure(ref _c, c.Length));
-    }
-
-    /// <summary>Runs T steps: xs [N,T,D] → hs [N,T,H], valid until the next call.</summary>
+    /// <summary>Runs T steps: xs [N,T,D] → hs [N,T,H] (or [N,1,H]), valid until the next call.</summary>
     /// <exception cref="ArgumentException">xs does not hold N·T·D values, or N changed while a state is carried.</exception>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public ReadOnlyMemory<float> Forward(ReadOnlyMemory<float> xs, int batchSize, int timeSteps)
+    public ReadOnlyMemory<float> Forward(ReadOnlyMemory<float> xs, SequenceShape shape, bool training = false)
     {
-        _core.BeginForward(xs, batchSize, timeSteps);
-        int N = batchSize, T = timeSteps, H = HiddenSize, G = 4 * H;
+        _core.BeginForward(xs, shape);
+        int N = shape.BatchSize, T = shape.TimeSteps, H = HiddenSize, G = 4 * H;
         Buffers.Ensure(ref _cs, N * T * H);
         Buffers.Ensure(ref _tanhCs, N * T * H);
         Buffers.Ensure(ref _c, N * H);
@@ -106,22 +134,22 @@ public sealed class TimeLSTM : IRecurrentLayer
     }
 
     /// <summary>
-    /// Backpropagates dhs [N,T,H] through the last <see cref="Forward"/>: adds into the gradients of Wx, Wh, b,
-    /// sets <see cref="Dh"/>, and returns dxs [N,T,D], valid until the next call.
+    /// Backpropagates dys [N,T,H] (or [N,1,H]) through the last <see cref="Forward"/>: adds into the gradients of Wx,
+    /// Wh, b, sets <see cref="StateGradient"/>, and returns dxs [N,T,D], valid until the next call.
     /// </summary>
     /// <exception cref="InvalidOperationException">No forward pass to go back through.</exception>
-    /// <exception cref="ArgumentException">dhs does not hold N·T·H values.</exception>
+    /// <exception cref="ArgumentException">dys does not match the output of the last forward pass.</exception>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public ReadOnlyMemory<float> Backward(ReadOnlyMemory<float> dhs)
+    public ReadOnlyMemory<float> Backward(ReadOnlyMemory<float> dys)
     {
-        _core.BeginBackward(dhs);
+        _core.BeginBackward(dys);
         int N = _core.N, T = _core.T, H = HiddenSize, G = 4 * H;
         Array.Clear(_dc);
         var a = _core.A;
         var dA = _core.DA;
         for (int t = T - 1; t >= 0; t--)
         {
-            _core.GatherDh(dhs.Span, t);
+            _core.GatherDh(dys.Span, t);
             for (int n = 0; n < N; n++)
             {
                 int row = n * T + t;

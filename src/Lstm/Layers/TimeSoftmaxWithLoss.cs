@@ -6,13 +6,15 @@ namespace Lstm.Layers;
 
 /// <summary>
 /// Softmax over V and mean cross-entropy over the N·T positions whose label is not <see cref="IgnoreLabel"/>
-/// (the book's <c>TimeSoftmaxWithLoss</c>). Backward gives (softmax − onehot) / count, zero on ignored positions.
+/// (the book's <c>TimeSoftmaxWithLoss</c>): scores [N,T,V] and labels [N,T] → loss. Backward gives
+/// dscores = (softmax − onehot) / count, zero on ignored positions. Over the last step only (a classifier), the scores
+/// are [N,1,V] and the labels [N].
 /// </summary>
 /// <remarks>
-/// The gradient is computed row by row inside <see cref="Forward(ReadOnlySpan{float}, ReadOnlySpan{int})"/>, while the row is still in cache: the scores of
-/// a 10,000-word vocabulary are far larger than the caches, and each extra pass over them costs as much as the math.
+/// The gradient is computed row by row inside <see cref="Forward"/>, while the row is still in cache: the scores of a
+/// 10,000-word vocabulary are far larger than the caches, and each extra pass over them costs as much as the math.
 /// </remarks>
-public sealed class TimeSoftmaxWithLoss
+public sealed class TimeSoftmaxWithLoss : ILossLayer
 {
     /// <summary>The label of a position that takes no part in the loss.</summary>
     public const int IgnoreLabel = -1;
@@ -20,49 +22,38 @@ public sealed class TimeSoftmaxWithLoss
     private float[] _dscores = [], _row = [];
     private bool _hasGradient;
 
-    /// <summary>Mean cross-entropy of scores [rows, V] against labels [rows] (labels in [0, V) or −1), and the gradient <see cref="Backward"/> returns.</summary>
+    /// <summary>Mean cross-entropy of scores [N,T,V] against labels [N,T] (whole numbers in [0, V), or −1); in training also the gradient.</summary>
     /// <exception cref="ArgumentException">The sizes do not match.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">A label is outside [0, V) and not −1.</exception>
-    public float Forward(ReadOnlySpan<float> scores, ReadOnlySpan<int> labels)
-    {
-        float loss = Forward(scores, labels, Buffers.Ensure(ref _dscores, scores.Length));
-        _hasGradient = true;
-        return loss;
-    }
-
-    /// <summary>
-    /// Mean cross-entropy of scores [rows, V] against labels [rows], writing the gradient into <paramref name="dscores"/>,
-    /// which may be <paramref name="scores"/> itself (each row is read before it is overwritten). An empty
-    /// <paramref name="dscores"/> computes the loss only.
-    /// </summary>
-    /// <exception cref="ArgumentException">The sizes do not match.</exception>
-    /// <exception cref="ArgumentOutOfRangeException">A label is outside [0, V) and not −1.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A label is not a whole number in [0, V) and not −1.</exception>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public float Forward(ReadOnlySpan<float> scores, ReadOnlySpan<int> labels, Span<float> dscores)
+    public float Forward(ReadOnlyMemory<float> ys, ReadOnlyMemory<float> targets, SequenceShape shape, bool training)
     {
-        int rows = labels.Length;
-        if (rows == 0 || scores.Length % rows != 0)
-            throw new ArgumentException($"scores has {scores.Length} values, not a whole row for each of {rows} labels.", nameof(scores));
-        bool gradient = !dscores.IsEmpty;
-        if (gradient && dscores.Length != scores.Length)
-            throw new ArgumentException($"dscores has {dscores.Length} values; expected {scores.Length} (or none for the loss only).", nameof(dscores));
+        var scores = ys.Span;
+        var labels = targets.Span;
+        int rows = shape.Rows;
+        if (labels.Length != rows)
+            throw new ArgumentException($"TimeSoftmaxWithLoss: {labels.Length} labels; expected one per position, N×T = {shape.BatchSize}×{shape.TimeSteps}.", nameof(targets));
+        if (rows == 0 || scores.Length % rows != 0 || scores.Length == 0)
+            throw new ArgumentException($"TimeSoftmaxWithLoss: scores has {scores.Length} values, not a whole row for each of {rows} positions.", nameof(ys));
         int V = scores.Length / rows, count = 0;
         for (int r = 0; r < rows; r++)
         {
-            if (labels[r] == IgnoreLabel)
+            float label = labels[r];
+            if (label == IgnoreLabel)
                 continue;
-            if ((uint)labels[r] >= (uint)V)
-                throw new ArgumentOutOfRangeException(nameof(labels), labels[r], $"Label {labels[r]} at position {r} is outside [0, {V}) and is not the ignore label {IgnoreLabel}.");
+            if (!(label >= 0f && label < V) || label != MathF.Floor(label))
+                throw new ArgumentOutOfRangeException(nameof(targets), label, $"Label {label} at position {r} is not a class in [0, {V}) or the ignore label {IgnoreLabel}.");
             count++;
         }
 
         _hasGradient = false;
-        Span<float> scratch = gradient ? default : Buffers.Ensure(ref _row, V);
+        var dscores = training ? Buffers.Ensure(ref _dscores, scores.Length).AsSpan() : default;
+        Span<float> scratch = training ? default : Buffers.Ensure(ref _row, V);
         double loss = 0;
         for (int r = 0; r < rows; r++)
         {
-            int label = labels[r];
-            var p = gradient ? dscores.Slice(r * V, V) : scratch;
+            int label = (int)labels[r];
+            var p = training ? dscores.Slice(r * V, V) : scratch;
             if (label == IgnoreLabel)
             {
                 p.Clear();
@@ -74,18 +65,19 @@ public sealed class TimeSoftmaxWithLoss
             float target = x[label] - max;
             float sum = Elementwise.ExpShiftedSum(x, max, p);
             loss += Math.Log(sum) - target;
-            if (gradient)
+            if (training)
             {
                 TensorPrimitives.Multiply(p, 1f / (sum * count), p);
                 p[label] -= 1f / count;
             }
         }
+        _hasGradient = training;
         return count == 0 ? 0f : (float)(loss / count);
     }
 
-    /// <summary>dscores [rows, V] = (softmax − onehot(label)) / count, zero rows for ignored labels; valid until the next call.</summary>
+    /// <summary>dscores [N,T,V] = (softmax − onehot(label)) / count, zero rows for ignored labels; valid until the next call.</summary>
     /// <exception cref="InvalidOperationException">The last forward pass did not compute the gradient.</exception>
     public ReadOnlyMemory<float> Backward() => _hasGradient
         ? _dscores
-        : throw new InvalidOperationException("Backward needs a Forward that kept the gradient first.");
+        : throw new InvalidOperationException("TimeSoftmaxWithLoss: Backward needs a Forward in training first.");
 }

@@ -1,3 +1,5 @@
+using System.Text.Json;
+
 namespace Lstm.Models;
 
 /// <summary>The recurrent cell a language model stacks.</summary>
@@ -16,7 +18,7 @@ public enum RecurrentCell
 /// (V, 650, 650, 2 layers, dropout 0.5, tied).
 /// </summary>
 /// <param name="VocabularySize">V, the number of distinct tokens.</param>
-/// <param name="WordVecSize">D, the width of the embedding.</param>
+/// <param name="EmbeddingSize">D, the width of the embedding.</param>
 /// <param name="HiddenSize">H, the width of each recurrent layer.</param>
 /// <param name="Layers">How many recurrent layers are stacked.</param>
 /// <param name="Dropout">Dropout ratio before and after each recurrent layer in training (0 for none).</param>
@@ -24,7 +26,7 @@ public enum RecurrentCell
 /// <param name="Cell">LSTM or plain RNN.</param>
 public sealed record RnnlmConfig(
     int VocabularySize,
-    int WordVecSize = 100,
+    int EmbeddingSize = 100,
     int HiddenSize = 100,
     int Layers = 1,
     float Dropout = 0f,
@@ -35,15 +37,37 @@ public sealed record RnnlmConfig(
     public static RnnlmConfig Better(int vocabularySize, int size = 650, float dropout = 0.5f) =>
         new(vocabularySize, size, size, Layers: 2, Dropout: dropout, TieWeights: true);
 
+    /// <summary>The configuration as JSON (snake_case names), as checkpoints store it.</summary>
+    public string ToJson() => JsonSerializer.Serialize(this, LstmJson.Default.RnnlmConfig);
+
+    /// <summary>Reads a configuration written by <see cref="ToJson"/> and validates it.</summary>
+    /// <exception cref="ArgumentException">The JSON is not a valid configuration.</exception>
+    public static RnnlmConfig FromJson(string json)
+    {
+        RnnlmConfig? config;
+        try
+        {
+            config = JsonSerializer.Deserialize(json, LstmJson.Default.RnnlmConfig);
+        }
+        catch (JsonException e)
+        {
+            throw new ArgumentException($"Not an Rnnlm configuration: {e.Message}", nameof(json), e);
+        }
+        if (config is null)
+            throw new ArgumentException("Not an Rnnlm configuration: null.", nameof(json));
+        config.Validate();
+        return config;
+    }
+
     /// <summary>Throws when the shape cannot be built.</summary>
     /// <exception cref="ArgumentException">A size is not positive, the dropout ratio is outside [0, 1), or tied weights with D ≠ H.</exception>
     public void Validate()
     {
-        if (VocabularySize < 1 || WordVecSize < 1 || HiddenSize < 1 || Layers < 1)
-            throw new ArgumentException($"Sizes must be positive: V={VocabularySize}, D={WordVecSize}, H={HiddenSize}, layers={Layers}.");
+        if (VocabularySize < 1 || EmbeddingSize < 1 || HiddenSize < 1 || Layers < 1)
+            throw new ArgumentException($"Sizes must be positive: V={VocabularySize}, D={EmbeddingSize}, H={HiddenSize}, layers={Layers}.");
         if (!(Dropout >= 0f && Dropout < 1f))
             throw new ArgumentException($"The dropout ratio must be in [0, 1); got {Dropout}.");
-        if (TieWeights && WordVecSize != HiddenSize)
-            throw new ArgumentException($"Weight tying needs D = H (the affine weight is the transposed embedding); got D={WordVecSize}, H={HiddenSize}.");
+        if (TieWeights && EmbeddingSize != HiddenSize)
+            throw new ArgumentException($"Weight tying needs D = H (the affine weight is the transposed embedding); got D={EmbeddingSize}, H={HiddenSize}.");
     }
 }

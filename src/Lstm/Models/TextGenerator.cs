@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using Lstm.Layers;
 
 namespace Lstm.Models;
 
@@ -21,7 +22,8 @@ public sealed record SamplingOptions(float Temperature = 1f, int TopK = 0, float
 }
 
 /// <summary>
-/// Text generation (the book's chapter 7): feed the prompt, sample the next token from the softmax, feed it back;
+/// Text generation (the book's chapter 7) from any model that maps one token id to scores over the next, such as
+/// <see cref="Rnnlm"/>: feed the prompt, sample the next token from the softmax, feed it back;
 /// the recurrent state carries the context. Deterministic for a given <see cref="RandomSource"/> seed.
 /// </summary>
 public static class TextGenerator
@@ -29,7 +31,7 @@ public static class TextGenerator
     /// <summary>Streams <paramref name="length"/> token ids sampled after <paramref name="prompt"/>, one at a time.</summary>
     /// <exception cref="ArgumentException">The prompt is empty.</exception>
     /// <exception cref="ArgumentOutOfRangeException">A prompt id is outside the vocabulary, or a sampling setting is out of range.</exception>
-    public static IEnumerable<int> Generate(Rnnlm model, int[] prompt, int length, SamplingOptions options, RandomSource random)
+    public static IEnumerable<int> Generate(Model model, int[] prompt, int length, SamplingOptions options, RandomSource random)
     {
         if (prompt.Length == 0)
             throw new ArgumentException("The prompt needs at least one token (for instance <eos>, a sentence start).", nameof(prompt));
@@ -38,26 +40,27 @@ public static class TextGenerator
         return Stream(model, prompt, length, options, random);
     }
 
-    private static IEnumerable<int> Stream(Rnnlm model, int[] prompt, int length, SamplingOptions options, RandomSource random)
+    private static IEnumerable<int> Stream(Model model, int[] prompt, int length, SamplingOptions options, RandomSource random)
     {
-        int V = model.Config.VocabularySize;
+        int V = model.OutputSize;
+        var one = new SequenceShape(1, 1);
         var probs = new float[V];
         var keys = new float[V];
         var order = new int[V];
-        var x = new int[1];
+        var x = new float[1];
         ReadOnlyMemory<float> scores = default;
         model.ResetState();
         foreach (int id in prompt)
         {
             x[0] = id;
-            scores = model.Predict(x, 1, 1);
+            scores = model.Predict(x, one);
         }
         for (int i = 0; i < length; i++)
         {
             int next = Sample(scores.Span, options, random, probs, keys, order);
             yield return next;
             x[0] = next;
-            scores = model.Predict(x, 1, 1);
+            scores = model.Predict(x, one);
         }
     }
 

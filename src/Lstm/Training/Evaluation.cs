@@ -1,69 +1,106 @@
+using System.Numerics.Tensors;
+using Lstm.Layers;
 using Lstm.Models;
 
 namespace Lstm.Training;
 
-/// <summary>The book's evaluation (<c>eval_perplexity</c>) and, over the same windows, next-token accuracy.</summary>
+/// <summary>
+/// Measures of a model over one pass of a batch source, dropout off: mean loss, perplexity (the book's
+/// <c>eval_perplexity</c>), accuracy and mean squared error. The model's recurrent state is reset before and after.
+/// </summary>
 public static class Evaluation
 {
-    /// <summary>
-    /// exp(mean loss) over (len − 1) / (N·T) windows: window k, row i reads from k·T + i·jump with
-    /// jump = (len − 1) / N; the state carries from window to window; dropout is off. The model's state is reset
-    /// before and after.
-    /// </summary>
-    /// <exception cref="ArgumentException">The corpus is shorter than one window.</exception>
-    public static double Perplexity(Rnnlm model, int[] corpus, int batchSize = 10, int timeSteps = 35)
+    /// <summary>The model's mean loss over one pass of <paramref name="batches"/>, each batch weighted by its sequences.</summary>
+    public static double MeanLoss(Model model, IBatchSource batches)
     {
         double total = 0;
-        int windows = ForEachWindow(model, corpus, batchSize, timeSteps, (xs, ts) => total += model.Forward(xs, ts, batchSize, timeSteps, training: false));
-        return Math.Exp(total / windows);
+        long sequences = 0;
+        ForEachBatch(model, batches, (inputs, targets, shape) =>
+        {
+            total += (double)model.Forward(inputs, targets, shape, training: false) * shape.BatchSize;
+            sequences += shape.BatchSize;
+        });
+        return total / sequences;
     }
 
     /// <summary>
-    /// The fraction of positions whose target satisfies <paramref name="counted"/> where the model's most likely next
-    /// token is the target, over the windows of <see cref="Perplexity"/>. NaN when no position counts.
+    /// The book's perplexity, exp(mean loss) over the (len − 1) / (N·T) windows of <see cref="TruncatedBpttBatches"/>
+    /// (N = 10, T = 35 as in the book), the state carried from window to window.
     /// </summary>
     /// <exception cref="ArgumentException">The corpus is shorter than one window.</exception>
-    public static double Accuracy(Rnnlm model, int[] corpus, Func<int, bool> counted, int batchSize = 10, int timeSteps = 35)
+    public static double Perplexity(Model model, int[] corpus, int batchSize = 10, int timeSteps = 35)
+        => Math.Exp(MeanLoss(model, new TruncatedBpttBatches(corpus, batchSize, timeSteps)));
+
+    /// <summary>
+    /// The fraction of positions whose most likely output class is the target, over targets that are labels (one per
+    /// output row; −1 and those <paramref name="counted"/> rejects are skipped). NaN when no position counts.
+    /// </summary>
+    public static double Accuracy(Model model, IBatchSource batches, Func<int, bool>? counted = null)
     {
-        int right = 0, total = 0, V = model.Config.VocabularySize;
-        ForEachWindow(model, corpus, batchSize, timeSteps, (xs, ts) =>
+        long right = 0, total = 0;
+        int classes = model.OutputSize;
+        ForEachBatch(model, batches, (inputs, targets, shape) =>
         {
-            var scores = model.Predict(xs, batchSize, timeSteps).Span;
-            for (int p = 0; p < ts.Length; p++)
+            var scores = model.Predict(inputs, shape).Span;
+            var labels = targets.Span;
+            if (scores.Length != labels.Length * classes)
+                throw new ArgumentException($"Accuracy needs one label per output row; got {labels.Length} labels for {scores.Length / classes} rows.", nameof(batches));
+            for (int p = 0; p < labels.Length; p++)
             {
-                if (!counted(ts[p]))
+                int label = (int)labels[p];
+                if (label == TimeSoftmaxWithLoss.IgnoreLabel || (counted is not null && !counted(label)))
                     continue;
                 total++;
-                if (System.Numerics.Tensors.TensorPrimitives.IndexOfMax(scores.Slice(p * V, V)) == ts[p])
+                if (TensorPrimitives.IndexOfMax(scores.Slice(p * classes, classes)) == label)
                     right++;
             }
         });
         return total == 0 ? double.NaN : (double)right / total;
     }
 
-    private static int ForEachWindow(Rnnlm model, int[] corpus, int N, int T, Action<int[], int[]> evaluate)
+    /// <summary>Next-token accuracy over the windows of <see cref="Perplexity"/>, at the targets <paramref name="counted"/> accepts.</summary>
+    /// <exception cref="ArgumentException">The corpus is shorter than one window.</exception>
+    public static double Accuracy(Model model, int[] corpus, Func<int, bool> counted, int batchSize = 10, int timeSteps = 35)
+        => Accuracy(model, new TruncatedBpttBatches(corpus, batchSize, timeSteps), counted);
+
+    /// <summary>The mean of (prediction − target)² over every output value, whatever the model's loss.</summary>
+    public static double MeanSquaredError(Model model, IBatchSource batches)
     {
-        int size = corpus.Length;
-        int windows = (size - 1) / (N * T), jump = (size - 1) / N;
-        if (windows < 1)
-            throw new ArgumentException($"The corpus has {size} tokens; evaluation with N={N}, T={T} needs at least {N * T + 1}.", nameof(corpus));
-        var xs = new int[N * T];
-        var ts = new int[N * T];
-        model.ResetState();
-        for (int k = 0; k < windows; k++)
+        double total = 0;
+        long count = 0;
+        ForEachBatch(model, batches, (inputs, targets, shape) =>
         {
-            for (int t = 0; t < T; t++)
-            {
-                for (int i = 0; i < N; i++)
-                {
-                    int offset = k * T + i * jump + t;
-                    xs[i * T + t] = corpus[offset % size];
-                    ts[i * T + t] = corpus[(offset + 1) % size];
-                }
-            }
-            evaluate(xs, ts);
-        }
+            var y = model.Predict(inputs, shape).Span;
+            var t = targets.Span;
+            if (y.Length != t.Length)
+                throw new ArgumentException($"MeanSquaredError needs one target per output value; got {t.Length} for {y.Length}.", nameof(batches));
+            for (int i = 0; i < y.Length; i++)
+                total += ((double)y[i] - t[i]) * ((double)y[i] - t[i]);
+            count += y.Length;
+        });
+        return total / count;
+    }
+
+    private static void ForEachBatch(Model model, IBatchSource batches, Action<ReadOnlyMemory<float>, ReadOnlyMemory<float>, SequenceShape> evaluate)
+    {
+        var inputs = new float[batches.InputLength];
+        var targets = new float[batches.TargetLength];
+        int perSequenceIn = batches.InputLength / batches.Shape.BatchSize, perSequenceOut = batches.TargetLength / batches.Shape.BatchSize;
+        long saved = batches.Position;
+        batches.Position = 0;
         model.ResetState();
-        return windows;
+        try
+        {
+            for (int b = 0; b < batches.BatchesPerEpoch; b++)
+            {
+                var shape = batches.Next(inputs, targets);
+                evaluate(inputs.AsMemory(0, shape.BatchSize * perSequenceIn), targets.AsMemory(0, shape.BatchSize * perSequenceOut), shape);
+            }
+        }
+        finally
+        {
+            batches.Position = saved;
+            model.ResetState();
+        }
     }
 }

@@ -1,14 +1,15 @@
 using System.Diagnostics;
+using Lstm.Layers;
 using Lstm.Models;
 
 namespace Lstm.Training;
 
 /// <summary>Settings of a <see cref="Trainer"/>; the defaults are the book's Rnnlm recipe.</summary>
-/// <param name="BatchSize">N, rows per batch.</param>
-/// <param name="TimeSteps">T, the truncated-BPTT length.</param>
+/// <param name="BatchSize">N, rows per batch of a corpus (<see cref="Trainer.Fit(int[], int, long, int[], TrainingPosition)"/>).</param>
+/// <param name="TimeSteps">T, the truncated-BPTT length of a corpus.</param>
 /// <param name="MaxGradNorm">Clip gradients to this global norm (0: no clipping).</param>
 /// <param name="ReportInterval">Report progress every this many iterations.</param>
-/// <param name="LearningRateDecay">Divide the learning rate by this when validation perplexity does not improve (1: never).</param>
+/// <param name="LearningRateDecay">Divide the learning rate by this when the validation loss does not improve (1: never).</param>
 /// <param name="CheckpointInterval">Also raise <see cref="Trainer.CheckpointDue"/> every this many iterations (0: only at epoch ends).</param>
 /// <param name="ResetStateAfterValidation">
 /// Start the next epoch from a zero state after validating (the book's BetterRnnlm script); otherwise training resumes from
@@ -30,14 +31,14 @@ public sealed record TrainerOptions(
 /// <param name="Step">Iterations done.</param>
 /// <param name="Epoch">The epoch to continue (from 1).</param>
 /// <param name="Iteration">Iterations of that epoch already done.</param>
-/// <param name="TimeIndex">The batcher's global time index.</param>
-/// <param name="BestValidation">The best validation perplexity so far (infinity before the first).</param>
+/// <param name="BatchPosition">The batch source's <see cref="IBatchSource.Position"/>.</param>
+/// <param name="BestValidationLoss">The best validation loss so far (infinity before the first).</param>
 /// <param name="LearningRate">The optimizer's learning rate.</param>
 /// <param name="OptimizerSteps">The optimizer's step count.</param>
 /// <param name="RandomState">The model's random generator (dropout masks).</param>
-/// <param name="RecurrentState">The carried state of each recurrent layer.</param>
-public sealed record TrainingPosition(long Step, int Epoch, int Iteration, long TimeIndex, double BestValidation,
-    float LearningRate, long OptimizerSteps, (uint, uint, uint, uint) RandomState, float[][] RecurrentState);
+/// <param name="RecurrentState">The carried state of each recurrent layer (null where there is none).</param>
+public sealed record TrainingPosition(long Step, int Epoch, int Iteration, long BatchPosition, double BestValidationLoss,
+    float LearningRate, long OptimizerSteps, (uint, uint, uint, uint) RandomState, RecurrentState?[] RecurrentState);
 
 /// <summary>Progress of a run, reported every <see cref="TrainerOptions.ReportInterval"/> iterations and at the end of each epoch.</summary>
 /// <param name="Epoch">Epoch, from 1.</param>
@@ -46,28 +47,40 @@ public sealed record TrainingPosition(long Step, int Epoch, int Iteration, long 
 /// <param name="Step">Iterations since the run started, from 1.</param>
 /// <param name="TotalSteps">Iterations the run will take.</param>
 /// <param name="Elapsed">Time since the run started.</param>
-/// <param name="TokensPerSecond">Training throughput over the last interval.</param>
-/// <param name="Perplexity">exp(mean training loss) over the last interval.</param>
+/// <param name="TokensPerSecond">Training throughput over the last interval (time steps of every sequence).</param>
+/// <param name="Loss">The mean training loss over the last interval.</param>
 public readonly record struct TrainingProgress(int Epoch, int Iteration, int IterationsPerEpoch, long Step, long TotalSteps,
-    TimeSpan Elapsed, double TokensPerSecond, double Perplexity);
+    TimeSpan Elapsed, double TokensPerSecond, double Loss)
+{
+    /// <summary>exp(<see cref="Loss"/>), for a cross-entropy loss.</summary>
+    public double Perplexity => Math.Exp(Loss);
+}
 
 /// <summary>The end of an epoch.</summary>
 /// <param name="Epoch">Epoch, from 1.</param>
 /// <param name="Step">Iterations since the run started.</param>
-/// <param name="TrainPerplexity">exp(mean training loss) over the epoch.</param>
-/// <param name="ValidationPerplexity">Perplexity on the validation corpus, when there is one.</param>
+/// <param name="TrainLoss">The mean training loss over the epoch.</param>
+/// <param name="ValidationLoss">The mean loss on the validation batches, when there are some.</param>
 /// <param name="LearningRate">The learning rate for the next epoch.</param>
-/// <param name="Improved">Whether validation perplexity improved on the best so far (true without validation).</param>
-public readonly record struct EpochResult(int Epoch, long Step, double TrainPerplexity, double? ValidationPerplexity, float LearningRate, bool Improved);
+/// <param name="Improved">Whether the validation loss improved on the best so far (true without validation).</param>
+public readonly record struct EpochResult(int Epoch, long Step, double TrainLoss, double? ValidationLoss, float LearningRate, bool Improved)
+{
+    /// <summary>exp(<see cref="TrainLoss"/>), for a cross-entropy loss.</summary>
+    public double TrainPerplexity => Math.Exp(TrainLoss);
+
+    /// <summary>exp(<see cref="ValidationLoss"/>), for a cross-entropy loss.</summary>
+    public double? ValidationPerplexity => ValidationLoss is { } loss ? Math.Exp(loss) : null;
+}
 
 /// <summary>
-/// The book's <c>RnnlmTrainer</c>: truncated-BPTT batches, forward, backward, clipping by global norm, an optimizer
-/// step; after each epoch the validation perplexity, and learning-rate decay when it stops improving.
+/// Trains any <see cref="Model"/> on any <see cref="IBatchSource"/> (the book's <c>RnnlmTrainer</c> and <c>Trainer</c>):
+/// each iteration a batch, forward, backward, clipping by global norm, an optimizer step; after each epoch the
+/// validation loss, and learning-rate decay when it stops improving.
 /// </summary>
-public sealed class Trainer(Rnnlm model, Optimizer optimizer, TrainerOptions options)
+public sealed class Trainer(Model model, Optimizer optimizer, TrainerOptions options)
 {
     /// <summary>The model being trained.</summary>
-    public Rnnlm Model { get; } = model;
+    public Model Model { get; } = model;
 
     /// <summary>The optimizer.</summary>
     public Optimizer Optimizer { get; } = optimizer;
@@ -88,31 +101,42 @@ public sealed class Trainer(Rnnlm model, Optimizer optimizer, TrainerOptions opt
     public event Action<TrainingPosition>? CheckpointDue;
 
     /// <summary>
+    /// A language model on a corpus, the book's way: truncated-BPTT batches of <see cref="TrainerOptions.BatchSize"/> ×
+    /// <see cref="TrainerOptions.TimeSteps"/>, validation perplexity over the book's windows (N = 10, T = 35).
+    /// </summary>
+    /// <exception cref="ArgumentException">A corpus is shorter than one batch.</exception>
+    /// <exception cref="TrainingDivergedException">The loss became NaN or infinite.</exception>
+    public IReadOnlyList<double> Fit(int[] corpus, int epochs, long maxSteps = long.MaxValue, int[]? validation = null, TrainingPosition? resume = null)
+        => Fit(new TruncatedBpttBatches(corpus, Options.BatchSize, Options.TimeSteps), epochs, maxSteps,
+            validation is null ? null : new TruncatedBpttBatches(validation, 10, 35), resume);
+
+    /// <summary>
     /// Trains for <paramref name="epochs"/> epochs (or <paramref name="maxSteps"/> iterations, if fewer) on
-    /// <paramref name="corpus"/>, evaluating on <paramref name="validation"/> after each epoch when given.
+    /// <paramref name="batches"/>, evaluating the mean loss on <paramref name="validation"/> after each epoch when given.
     /// Returns the mean training loss of every report interval.
     /// </summary>
-    /// <exception cref="ArgumentException">The corpus is shorter than one batch.</exception>
     /// <exception cref="TrainingDivergedException">The loss became NaN or infinite.</exception>
     /// <remarks>With <paramref name="resume"/>, the run continues from that position (the model's weights and the
     /// optimizer's state restored by the caller): it ends with the same weights as a run that never stopped.</remarks>
-    public IReadOnlyList<double> Fit(int[] corpus, int epochs, long maxSteps = long.MaxValue, int[]? validation = null, TrainingPosition? resume = null)
+    public IReadOnlyList<double> Fit(IBatchSource batches, int epochs, long maxSteps = long.MaxValue, IBatchSource? validation = null, TrainingPosition? resume = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(epochs, 1);
-        var batches = new TruncatedBpttBatches(corpus, Options.BatchSize, Options.TimeSteps);
-        int N = Options.BatchSize, T = Options.TimeSteps, perEpoch = batches.IterationsPerEpoch;
+        int perEpoch = batches.BatchesPerEpoch;
+        if (perEpoch < 1)
+            throw new ArgumentException("The batch source has no batch in an epoch.", nameof(batches));
         long total = Math.Min((long)epochs * perEpoch, maxSteps);
-        var xs = new int[N * T];
-        var ts = new int[N * T];
+        var inputs = new float[batches.InputLength];
+        var targets = new float[batches.TargetLength];
+        int perSequenceIn = batches.InputLength / batches.Shape.BatchSize, perSequenceOut = batches.TargetLength / batches.Shape.BatchSize;
         var losses = new List<double>();
         double best = double.PositiveInfinity, intervalLoss = 0;
         int intervalCount = 0;
-        long step = 0;
+        long step = 0, intervalTokens = 0;
         int firstEpoch = 1, firstIteration = 1;
         if (resume is not null)
         {
-            (step, firstEpoch, firstIteration, best) = (resume.Step, resume.Epoch, resume.Iteration + 1, resume.BestValidation);
-            batches.TimeIndex = resume.TimeIndex;
+            (step, firstEpoch, firstIteration, best) = (resume.Step, resume.Epoch, resume.Iteration + 1, resume.BestValidationLoss);
+            batches.Position = resume.BatchPosition;
             Optimizer.LearningRate = resume.LearningRate;
             Optimizer.Steps = resume.OptimizerSteps;
             Model.Random.SetState(resume.RandomState);
@@ -121,7 +145,7 @@ public sealed class Trainer(Rnnlm model, Optimizer optimizer, TrainerOptions opt
         var clock = Stopwatch.StartNew();
         var interval = Stopwatch.StartNew();
         var parameters = Model.Parameters;
-        TrainingPosition Position(int epoch, int iteration) => new(step, epoch, iteration, batches.TimeIndex, best,
+        TrainingPosition Position(int epoch, int iteration) => new(step, epoch, iteration, batches.Position, best,
             Optimizer.LearningRate, Optimizer.Steps, Model.Random.State, Model.SaveState());
 
         for (int epoch = firstEpoch; epoch <= epochs && step < total; epoch++)
@@ -130,8 +154,8 @@ public sealed class Trainer(Rnnlm model, Optimizer optimizer, TrainerOptions opt
             int epochCount = 0, done = epoch == firstEpoch ? firstIteration - 1 : 0;
             for (int iteration = done + 1; iteration <= perEpoch && step < total; iteration++, done++)
             {
-                batches.Next(xs, ts);
-                float loss = Model.Forward(xs, ts, N, T, training: true);
+                var shape = batches.Next(inputs, targets);
+                float loss = Model.Forward(inputs.AsMemory(0, shape.BatchSize * perSequenceIn), targets.AsMemory(0, shape.BatchSize * perSequenceOut), shape, training: true);
                 if (!float.IsFinite(loss))
                     throw new TrainingDivergedException($"The training loss became {loss} at epoch {epoch}, iteration {iteration}; try a lower learning rate or a smaller --clip.");
                 parameters.ZeroGrad();
@@ -140,16 +164,16 @@ public sealed class Trainer(Rnnlm model, Optimizer optimizer, TrainerOptions opt
                     GradientClipping.ClipByGlobalNorm(parameters, Options.MaxGradNorm);
                 Optimizer.Step(parameters);
                 step++;
-                (intervalLoss, intervalCount) = (intervalLoss + loss, intervalCount + 1);
+                (intervalLoss, intervalCount, intervalTokens) = (intervalLoss + loss, intervalCount + 1, intervalTokens + shape.Rows);
                 (epochLoss, epochCount) = (epochLoss + loss, epochCount + 1);
 
                 if (intervalCount == Options.ReportInterval || step == total || iteration == perEpoch)
                 {
                     double mean = intervalLoss / intervalCount;
                     losses.Add(mean);
-                    double tokensPerSecond = (double)intervalCount * N * T / Math.Max(interval.Elapsed.TotalSeconds, 1e-9);
-                    Progress?.Invoke(new TrainingProgress(epoch, iteration, perEpoch, step, total, clock.Elapsed, tokensPerSecond, Math.Exp(mean)));
-                    (intervalLoss, intervalCount) = (0, 0);
+                    double tokensPerSecond = intervalTokens / Math.Max(interval.Elapsed.TotalSeconds, 1e-9);
+                    Progress?.Invoke(new TrainingProgress(epoch, iteration, perEpoch, step, total, clock.Elapsed, tokensPerSecond, mean));
+                    (intervalLoss, intervalCount, intervalTokens) = (0, 0, 0);
                     interval.Restart();
                 }
 
@@ -157,21 +181,21 @@ public sealed class Trainer(Rnnlm model, Optimizer optimizer, TrainerOptions opt
                     CheckpointDue?.Invoke(Position(epoch, iteration));
             }
 
-            double? validationPerplexity = null;
+            double? validationLoss = null;
             bool improved = true;
             if (validation is not null)
             {
                 var state = Model.SaveState();
-                validationPerplexity = Evaluation.Perplexity(Model, validation);
-                improved = validationPerplexity < best;
+                validationLoss = Evaluation.MeanLoss(Model, validation);
+                improved = validationLoss < best;
                 if (improved)
-                    best = validationPerplexity.Value;
+                    best = validationLoss.Value;
                 else if (Options.LearningRateDecay > 1f)
                     Optimizer.LearningRate /= Options.LearningRateDecay;
                 if (!Options.ResetStateAfterValidation)
                     Model.RestoreState(state);
             }
-            EpochEnded?.Invoke(new EpochResult(epoch, step, Math.Exp(epochLoss / Math.Max(epochCount, 1)), validationPerplexity, Optimizer.LearningRate, improved));
+            EpochEnded?.Invoke(new EpochResult(epoch, step, epochLoss / Math.Max(epochCount, 1), validationLoss, Optimizer.LearningRate, improved));
             // A run stopped by maxSteps inside an epoch resumes inside it.
             CheckpointDue?.Invoke(done < perEpoch ? Position(epoch, done) : Position(epoch + 1, 0));
             interval.Restart();

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.Text;
 using Lstm.Data;
 using Lstm.IO;
+using Lstm.Layers;
 using Lstm.Models;
 
 namespace Lstm.Tests.IO;
@@ -25,8 +26,8 @@ public sealed class CheckpointTests : IDisposable
     {
         var (path, model, vocabulary) = SaveTrained();
         var (loaded, words) = Checkpoint.Load(path);
-        Assert.Equal(model.Config, loaded.Config);
-        Assert.Equal(vocabulary.Words, words.Words);
+        Assert.Equal(model.Config, Assert.IsType<Rnnlm>(loaded).Config);
+        Assert.Equal(vocabulary.Words, words!.Words);
         Assert.True(model.Parameters.Values.AsSpan().SequenceEqual(loaded.Parameters.Values));
         Assert.Equal(new[] { "model.safetensors" }, Directory.GetFiles(_dir).Select(Path.GetFileName));
     }
@@ -137,6 +138,46 @@ public sealed class CheckpointTests : IDisposable
         var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path));
         Assert.Contains("'lstm1.Wh'", e.Message);
         Assert.Contains("[4, 16]", e.Message);
+    }
+
+    [Theory]
+    [InlineData("rnnlm-v1-lstm.safetensors", 2, 4, 4, true, RecurrentCell.Lstm)]
+    [InlineData("rnnlm-v1-rnn.safetensors", 1, 3, 6, false, RecurrentCell.Rnn)]
+    public void Load_CheckpointOfTheFirstFormat_GivesTheModelItWasSavedFrom(string file, int layers, int d, int h, bool tied, RecurrentCell cell)
+    {
+        // Written by the library before models had a kind: the first a 2-layer tied LSTM (seed 3), the second a plain
+        // RNN (seed 4), each with values drawn in order from new Random(1) as 2u − 1, so the test can draw them again.
+        var (model, vocabulary) = Checkpoint.Load(Path.Combine(AppContext.BaseDirectory, "Fixtures", file));
+        var lm = Assert.IsType<Rnnlm>(model);
+        Assert.Equal(new RnnlmConfig(5, d, h, layers, layers == 2 ? 0.25f : 0f, tied, cell), lm.Config);
+        Assert.Equal(["a", "b", "c", "<unk>", "<eos>"], vocabulary!.Words);
+        var random = new Random(1);
+        if (cell == RecurrentCell.Rnn)
+            TestData.Uniform(random, 313);
+        Assert.Equal(TestData.Uniform(random, lm.Parameters.Values.Length), lm.Parameters.Values);
+    }
+
+    [Fact]
+    public void LoadInto_AModelBuiltInCode_CopiesItsParametersByName()
+    {
+        string path = Path.Combine(_dir, "custom.safetensors");
+        static SequentialModel Build(ulong seed)
+        {
+            var set = new ParameterSet();
+            var random = new RandomSource(seed);
+            var layers = new Sequential(TimeLSTM.Create(set, "lstm", 2, 3, random, returnSequences: false), TimeAffine.Create(set, "head", 3, 4, random));
+            return new SequentialModel(layers, new TimeSoftmaxWithLoss(), set, random);
+        }
+        var saved = Build(1);
+        Checkpoint.Save(path, saved);
+        var e = Assert.Throws<InvalidDataException>(() => Checkpoint.Load(path));
+        Assert.Contains("LoadInto", e.Message);
+
+        var loaded = Build(2);
+        Assert.Null(Checkpoint.LoadInto(path, loaded));
+        Assert.Equal(saved.Parameters.Values, loaded.Parameters.Values);
+        var other = new Rnnlm(new RnnlmConfig(4, 2, 3));
+        Assert.Contains("is missing", Assert.Throws<InvalidDataException>(() => Checkpoint.LoadInto(path, other)).Message);
     }
 
     private string Save() => SaveTrained().Path;

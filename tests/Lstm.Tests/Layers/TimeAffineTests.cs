@@ -4,7 +4,8 @@ namespace Lstm.Tests.Layers;
 
 public class TimeAffineTests
 {
-    private const int Rows = 6, H = 5, V = 7; // N=2 × T=3 rows
+    private const int H = 5, V = 7;
+    private static readonly SequenceShape Shape = new(2, 3);
 
     [Theory]
     [InlineData(false, false)] // b right after W: dW and db in one product
@@ -17,18 +18,11 @@ public class TimeAffineTests
         var w = tied ? set.Add("E", V, H) : set.Add("W", H, V);
         if (spacer)
             set.Add("spacer", 1, 3);
-        var layer = new TimeAffine(w, set.Add("b", 1, V), transposedWeight: tied);
+        var b = set.Add("b", 1, V);
+        var layer = new TimeAffine(w, b, transposedWeight: tied);
+        Assert.Equal(!spacer, w.IsFollowedBy(b));
         TestData.Uniform(random, set.Values.Length).CopyTo(set.Values, 0);
-        var x = TestData.Uniform(random, Rows * H);
-        var dout = TestData.Uniform(random, Rows * V);
-        double Loss() => GradientCheck.Dot(layer.Forward(x).Span, dout);
-
-        set.ZeroGrad();
-        layer.Forward(x);
-        var dx = layer.Backward(dout).ToArray();
-        foreach (var p in set.Parameters)
-            GradientCheck.AssertMatches(p.Name, Loss, p.Value, p.Grad.ToArray());
-        GradientCheck.AssertMatches("x", Loss, x, dx);
+        GradientAssert.Layer(layer, TestData.Uniform(random, Shape.Rows * H), Shape);
     }
 
     [Fact]
@@ -45,10 +39,20 @@ public class TimeAffineTests
             for (int j = 0; j < V; j++)
                 e.Value[j * H + i] = w.Value[i * V + j];
         }
-        var x = TestData.Uniform(random, Rows * H);
-        var untied = new TimeAffine(w, b).Forward(x).ToArray();
-        var tied = new TimeAffine(e, b, transposedWeight: true).Forward(x).ToArray();
+        var x = TestData.Uniform(random, Shape.Rows * H);
+        var untied = new TimeAffine(w, b).Forward(x, Shape).ToArray();
+        var tied = new TimeAffine(e, b, transposedWeight: true).Forward(x, Shape).ToArray();
         for (int i = 0; i < untied.Length; i++)
             Assert.Equal(untied[i], tied[i], 1e-5);
+    }
+
+    [Fact]
+    public void GradWith_ParameterThatDoesNotFollow_Throws()
+    {
+        var set = new ParameterSet();
+        var w = set.Add("W", H, V);
+        set.Add("spacer", 1, 1);
+        var b = set.Add("b", 1, V);
+        Assert.Equal("next", Assert.Throws<ArgumentException>(() => w.GradWith(b)).ParamName);
     }
 }

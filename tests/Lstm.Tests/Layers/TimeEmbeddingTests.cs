@@ -4,6 +4,8 @@ namespace Lstm.Tests.Layers;
 
 public class TimeEmbeddingTests
 {
+    private static readonly SequenceShape Shape = new(2, 3);
+
     [Fact]
     public void Backward_RepeatedIds_MatchesFiniteDifferences()
     {
@@ -11,25 +13,27 @@ public class TimeEmbeddingTests
         var set = new ParameterSet();
         var layer = new TimeEmbedding(set.Add("W", 7, 4));
         TestData.Uniform(random, set.Values.Length).CopyTo(set.Values, 0);
-        int[] ids = [3, 1, 3, 6, 3, 1]; // N=2, T=3; id 3 three times, id 1 twice
-        var dout = TestData.Uniform(random, ids.Length * 4);
-        double Loss() => GradientCheck.Dot(layer.Forward(ids).Span, dout);
+        float[] ids = [3, 1, 3, 6, 3, 1]; // id 3 three times, id 1 twice
+        GradientAssert.Layer(layer, ids, Shape);
 
+        var dout = TestData.Uniform(random, ids.Length * 4);
         set.ZeroGrad();
-        layer.Forward(ids);
-        layer.Backward(dout);
-        GradientCheck.AssertMatches("W", Loss, set["W"].Value, set["W"].Grad.ToArray());
+        layer.Forward(ids, Shape);
+        Assert.True(layer.Backward(dout).IsEmpty, "ids have no gradient");
         Assert.Equal(dout[0] + dout[8] + dout[16], set["W"].Grad[3 * 4], 1e-5);
     }
 
-    [Fact]
-    public void Forward_IdOutOfRange_NamesIdsAndPosition()
+    [Theory]
+    [InlineData(7f)]
+    [InlineData(-1f)]
+    [InlineData(1.5f)]
+    [InlineData(float.NaN)]
+    public void Forward_IdNotInTheVocabulary_NamesXsAndPosition(float id)
     {
         var set = new ParameterSet();
         var layer = new TimeEmbedding(set.Add("W", 7, 4));
-        var e = Assert.Throws<ArgumentOutOfRangeException>(() => layer.Forward([1, 7]));
-        Assert.Equal("ids", e.ParamName);
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => layer.Forward(new float[] { 1, id }, new SequenceShape(1, 2)));
+        Assert.Equal("xs", e.ParamName);
         Assert.Contains("position 1", e.Message);
-        Assert.Throws<ArgumentOutOfRangeException>(() => layer.Forward([-1]));
     }
 }

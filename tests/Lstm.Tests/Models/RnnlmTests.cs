@@ -1,3 +1,4 @@
+using Lstm.Layers;
 using Lstm.Models;
 
 namespace Lstm.Tests.Models;
@@ -16,22 +17,9 @@ public class RnnlmTests
         var random = new Random(4);
         // Larger weights than the book's initialisation, so every path carries a gradient well above rounding.
         TestData.Uniform(random, model.Parameters.Values.Length, 0.5f).CopyTo(model.Parameters.Values, 0);
-        int[] xs = [1, 4, 4, 0, 6, 2];
-        int[] ts = [4, 4, 0, 6, 2, 1];
-        var rng = model.Random.State;
-        double Loss()
-        {
-            // Same dropout masks and the same (zero) starting state at every evaluation.
-            model.ResetState();
-            model.Random.SetState(rng);
-            return model.Forward(xs, ts, N, T);
-        }
-
-        Loss();
-        model.Parameters.ZeroGrad();
-        model.Backward();
-        foreach (var p in model.Parameters.Parameters)
-            GradientCheck.AssertMatches(p.Name, Loss, p.Value, p.Grad.ToArray());
+        float[] xs = [1, 4, 4, 0, 6, 2];
+        float[] ts = [4, 4, 0, 6, 2, 1];
+        GradientAssert.Model(model, xs, ts, new SequenceShape(N, T));
         Assert.Equal(tied, !model.Parameters.Parameters.Any(p => p.Name == "affine.W"));
     }
 
@@ -70,8 +58,8 @@ public class RnnlmTests
     public void Forward_BadInput_NamesTheProblem()
     {
         var model = new Rnnlm(new RnnlmConfig(V, 5, 5));
-        Assert.Equal("ids", Assert.Throws<ArgumentOutOfRangeException>(() => model.Forward([0, 7], [1, 2], 1, 2)).ParamName);
-        Assert.Equal("ts", Assert.Throws<ArgumentException>(() => model.Forward([0, 1], [1], 1, 2)).ParamName);
+        Assert.Equal("xs", Assert.Throws<ArgumentOutOfRangeException>(() => model.Forward([0, 7], [1, 2], 1, 2)).ParamName);
+        Assert.Equal("targets", Assert.Throws<ArgumentException>(() => model.Forward([0, 1], [1], 1, 2)).ParamName);
         Assert.Equal("xs", Assert.Throws<ArgumentException>(() => model.Forward([0, 1, 2], [1, 2, 3], 1, 2)).ParamName);
         Assert.Throws<InvalidOperationException>(model.Backward);
     }

@@ -1,4 +1,5 @@
 using Lstm.Data;
+using Lstm.IO;
 using Lstm.Models;
 using Lstm.Training;
 
@@ -78,7 +79,7 @@ public sealed class ResumeTests : IDisposable
         Checkpoint.Save(path, model, vocabulary);
         Assert.Contains("no training state", Assert.Throws<InvalidDataException>(() => Checkpoint.LoadTraining(path, new Sgd(1f))).Message);
 
-        var position = new TrainingPosition(1, 1, 1, 10, double.PositiveInfinity, 0.01f, 1, (1, 2, 3, 4), [[]]);
+        var position = new TrainingPosition(1, 1, 1, 10, double.PositiveInfinity, 0.01f, 1, (1, 2, 3, 4), [null]);
         Checkpoint.Save(path, model, vocabulary, new Adam(), position);
         Assert.Contains("Adam", Assert.Throws<InvalidDataException>(() => Checkpoint.LoadTraining(path, new Sgd(1f))).Message);
     }

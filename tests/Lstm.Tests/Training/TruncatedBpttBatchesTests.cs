@@ -11,9 +11,9 @@ public class TruncatedBpttBatchesTests
         int[] corpus = [.. Enumerable.Range(100, 11)];
         var batches = new TruncatedBpttBatches(corpus, batchSize: 2, timeSteps: 3);
         Assert.Equal(5, batches.Jump);
-        Assert.Equal(1, batches.IterationsPerEpoch);
-        var xs = new int[6];
-        var ts = new int[6];
+        Assert.Equal(1, batches.BatchesPerEpoch);
+        var xs = new float[6];
+        var ts = new float[6];
 
         batches.Next(xs, ts); // time index 0, 1, 2: row 0 from offset 0, row 1 from offset 5
         Assert.Equal([100, 101, 102, 105, 106, 107], xs);
@@ -23,6 +23,7 @@ public class TruncatedBpttBatchesTests
         Assert.Equal([103, 104, 105, 108, 109, 100], xs);
         Assert.Equal([104, 105, 106, 109, 110, 101], ts);
         Assert.Equal(6, batches.TimeIndex);
+        Assert.Equal(2, batches.Position);
     }
 
     [Fact]

@@ -1,7 +1,7 @@
-using Lstm.IO;
+using Lstm.Layers;
 using Lstm.Models;
 
-namespace Lstm;
+namespace Lstm.IO;
 
 /// <summary>
 /// Weights in the layout of PyTorch's word-language-model example: <c>encoder.weight</c> [V,D],
@@ -49,16 +49,16 @@ public static class TorchStateDict
         bool tied = D == H && decoder.Data.Span.SequenceEqual(encoder.Data.Span);
 
         var model = new Rnnlm(new RnnlmConfig(V, D, H, layers, dropout, tied));
-        var p = model.Parameters;
-        encoder.Data.Span.CopyTo(p["embed.W"].Value);
+        encoder.Data.Span.CopyTo(model.Embedding.W.Value);
         for (int l = 0; l < layers; l++)
         {
             int input = l == 0 ? D : H;
-            FromTorch(Get($"rnn.weight_ih_l{l}", 4 * H, input).Data.Span, input, H, p[$"lstm{l}.Wx"].Value);
-            FromTorch(Get($"rnn.weight_hh_l{l}", 4 * H, H).Data.Span, H, H, p[$"lstm{l}.Wh"].Value);
+            var lstm = (TimeLSTM)model.RecurrentLayers[l];
+            FromTorch(Get($"rnn.weight_ih_l{l}", 4 * H, input).Data.Span, input, H, lstm.Wx.Value);
+            FromTorch(Get($"rnn.weight_hh_l{l}", 4 * H, H).Data.Span, H, H, lstm.Wh.Value);
             var bih = Get($"rnn.bias_ih_l{l}", 4 * H).Data.Span;
             var bhh = Get($"rnn.bias_hh_l{l}", 4 * H).Data.Span;
-            var b = p[$"lstm{l}.b"].Value;
+            var b = lstm.B.Value;
             for (int q = 0; q < 4; q++)
             {
                 for (int j = 0; j < H; j++)
@@ -66,8 +66,8 @@ public static class TorchStateDict
             }
         }
         if (!tied)
-            Transpose(decoder.Data.Span, V, H, p["affine.W"].Value);
-        Get("decoder.bias", V).Data.Span.CopyTo(p["affine.b"].Value);
+            Transpose(decoder.Data.Span, V, H, model.Affine.W.Value);
+        Get("decoder.bias", V).Data.Span.CopyTo(model.Affine.B.Value);
         return model;
     }
 
@@ -78,15 +78,16 @@ public static class TorchStateDict
         var config = model.Config;
         if (config.Cell != RecurrentCell.Lstm)
             throw new ArgumentException("Only LSTM models have a PyTorch word-language-model layout.", nameof(model));
-        int V = config.VocabularySize, D = config.WordVecSize, H = config.HiddenSize;
-        var p = model.Parameters;
-        var tensors = new List<NamedTensor> { new("encoder.weight", [V, D], p["embed.W"].Value.ToArray()) };
+        int V = config.VocabularySize, D = config.EmbeddingSize, H = config.HiddenSize;
+        var embedding = model.Embedding.W.Value;
+        var tensors = new List<NamedTensor> { new("encoder.weight", [V, D], embedding.ToArray()) };
         for (int l = 0; l < config.Layers; l++)
         {
             int input = l == 0 ? D : H;
-            tensors.Add(new($"rnn.weight_ih_l{l}", [4 * H, input], ToTorch(p[$"lstm{l}.Wx"].Value, input, H)));
-            tensors.Add(new($"rnn.weight_hh_l{l}", [4 * H, H], ToTorch(p[$"lstm{l}.Wh"].Value, H, H)));
-            var b = p[$"lstm{l}.b"].Value;
+            var lstm = (TimeLSTM)model.RecurrentLayers[l];
+            tensors.Add(new($"rnn.weight_ih_l{l}", [4 * H, input], ToTorch(lstm.Wx.Value, input, H)));
+            tensors.Add(new($"rnn.weight_hh_l{l}", [4 * H, H], ToTorch(lstm.Wh.Value, H, H)));
+            var b = lstm.B.Value;
             var bih = new float[4 * H];
             for (int q = 0; q < 4; q++)
                 b.Slice(q * H, H).CopyTo(bih.AsSpan(TorchGate[q] * H));
@@ -95,11 +96,11 @@ public static class TorchStateDict
         }
         var decoder = new float[V * H];
         if (config.TieWeights)
-            p["embed.W"].Value.CopyTo(decoder);
+            embedding.CopyTo(decoder);
         else
-            Transpose(p["affine.W"].Value, H, V, decoder);
+            Transpose(model.Affine.W.Value, H, V, decoder);
         tensors.Add(new("decoder.weight", [V, H], decoder));
-        tensors.Add(new("decoder.bias", [V], p["affine.b"].Value.ToArray()));
+        tensors.Add(new("decoder.bias", [V], model.Affine.B.Value.ToArray()));
         return tensors;
     }
 

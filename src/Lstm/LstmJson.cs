@@ -1,0 +1,12 @@
+using System.Text.Json.Serialization;
+using Lstm.Models;
+using Lstm.Training;
+
+namespace Lstm;
+
+/// <summary>The JSON the library writes into checkpoints, generated at compile time (no reflection, so AOT-safe).</summary>
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, UseStringEnumConverter = true,
+    RespectRequiredConstructorParameters = true, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
+[JsonSerializable(typeof(RnnlmConfig))]
+[JsonSerializable(typeof(IO.TrainingPositionJson))]
+internal sealed partial class LstmJson : JsonSerializerContext;

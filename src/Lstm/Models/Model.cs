@@ -1,0 +1,147 @@
+using Lstm.Layers;
+
+namespace Lstm.Models;
+
+/// <summary>
+/// What the trainer, the evaluation, generation and checkpoints work with: parameters in one flat buffer, a forward
+/// pass to a mean loss, a backward pass that adds into the gradients, and the recurrent layers whose state carries.
+/// Inputs are [N,T,InputSize] (token ids as values for a model that starts with an embedding); targets are what the
+/// model's loss takes (labels as values, −1 ignored; or values to regress on).
+/// </summary>
+/// <remarks>
+/// The loop is the familiar one: <see cref="ParameterSet.ZeroGrad"/>, <see cref="Forward"/>, <see cref="Backward"/>,
+/// an optimizer step. One instance is not for concurrent use: its layers keep the buffers of the last batch.
+/// </remarks>
+public abstract class Model
+{
+    /// <summary>A model over <paramref name="parameters"/>, drawing dropout masks from <paramref name="random"/>.</summary>
+    protected Model(ParameterSet parameters, RandomSource random) => (Parameters, Random) = (parameters, random);
+
+    /// <summary>Every parameter and gradient, in one flat buffer each.</summary>
+    public ParameterSet Parameters { get; }
+
+    /// <summary>The generator behind initialisation and dropout masks (its state is part of a resumable run).</summary>
+    public RandomSource Random { get; }
+
+    /// <summary>Features per input step (1 for token ids).</summary>
+    public abstract int InputSize { get; }
+
+    /// <summary>Features per output step (V for a language model's scores).</summary>
+    public abstract int OutputSize { get; }
+
+    /// <summary>The recurrent layers, whose state <see cref="SaveState"/> and <see cref="ResetState"/> cover.</summary>
+    public abstract IReadOnlyList<IRecurrentLayer> RecurrentLayers { get; }
+
+    /// <summary>
+    /// The name <c>Checkpoint</c> stores to rebuild the model (with <see cref="Configuration"/>), or null for a
+    /// model that is rebuilt by its own code and loaded with <c>Checkpoint.LoadInto</c>.
+    /// </summary>
+    public virtual string? Kind => null;
+
+    /// <summary>The model's configuration as JSON, stored in checkpoints beside <see cref="Kind"/>.</summary>
+    public virtual string Configuration => "{}";
+
+    /// <summary>The shape of the outputs for inputs of <paramref name="input"/>.</summary>
+    public abstract SequenceShape OutputShape(SequenceShape input);
+
+    /// <summary>The outputs before the loss (scores, values): inputs [N,T,InputSize] → [N,T′,OutputSize], dropout off; valid until the next call.</summary>
+    /// <exception cref="ArgumentException">The inputs do not fit the shape.</exception>
+    public abstract ReadOnlyMemory<float> Predict(ReadOnlyMemory<float> inputs, SequenceShape shape);
+
+    /// <summary>The mean loss of the model on one batch; in training (dropout on) it keeps what <see cref="Backward"/> needs.</summary>
+    /// <exception cref="ArgumentException">The inputs or targets do not fit the shape.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">An id or a label is out of range.</exception>
+    public abstract float Forward(ReadOnlyMemory<float> inputs, ReadOnlyMemory<float> targets, SequenceShape shape, bool training = true);
+
+    /// <summary>Backpropagates the last training <see cref="Forward"/>, adding into every parameter's gradient.</summary>
+    /// <exception cref="InvalidOperationException">No training forward pass to go back through.</exception>
+    public abstract void Backward();
+
+    /// <summary>Forgets the state of every recurrent layer.</summary>
+    public void ResetState()
+    {
+        foreach (var layer in RecurrentLayers)
+            layer.ResetState();
+    }
+
+    /// <summary>A copy of every recurrent layer's carried state (null where there is none), for <see cref="RestoreState"/>.</summary>
+    public RecurrentState?[] SaveState() => [.. RecurrentLayers.Select(layer => layer.State)];
+
+    /// <summary>Restores the states taken by <see cref="SaveState"/>.</summary>
+    /// <exception cref="ArgumentException">The states do not fit this model.</exception>
+    public void RestoreState(IReadOnlyList<RecurrentState?> states)
+    {
+        var layers = RecurrentLayers;
+        if (states.Count != layers.Count)
+            throw new ArgumentException($"Expected the states of {layers.Count} recurrent layers; got {states.Count}.", nameof(states));
+        for (int l = 0; l < states.Count; l++)
+            layers[l].State = states[l];
+    }
+}
+
+/// <summary>
+/// A model that is a <see cref="Sequential"/> of layers followed by a loss (the book's <c>layers</c> list and
+/// <c>loss_layer</c>): a classifier, a regressor or a language model in a few lines.
+/// </summary>
+public class SequentialModel : Model
+{
+    private bool _hasGradient;
+
+    /// <summary>The layers, then the loss; every parameter of the layers must live in <paramref name="parameters"/>.</summary>
+    /// <exception cref="ArgumentException">A layer's parameter is not in <paramref name="parameters"/>.</exception>
+    public SequentialModel(Sequential layers, ILossLayer loss, ParameterSet parameters, RandomSource random)
+        : base(parameters, random)
+    {
+        foreach (var p in layers.Parameters)
+        {
+            if (p.Set != parameters)
+                throw new ArgumentException($"Parameter '{p.Name}' is not in the model's parameter set.", nameof(parameters));
+        }
+        (Layers, Loss) = (layers, loss);
+        RecurrentLayers = [.. layers.Layers.OfType<IRecurrentLayer>()];
+    }
+
+    /// <summary>The layers, in order.</summary>
+    public Sequential Layers { get; }
+
+    /// <summary>The loss after the last layer.</summary>
+    public ILossLayer Loss { get; }
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<IRecurrentLayer> RecurrentLayers { get; }
+
+    /// <inheritdoc/>
+    public override int InputSize => Layers.InputSize;
+
+    /// <inheritdoc/>
+    public override int OutputSize => Layers.OutputSize;
+
+    /// <inheritdoc/>
+    public override SequenceShape OutputShape(SequenceShape input) => Layers.OutputShape(input);
+
+    /// <inheritdoc/>
+    public override ReadOnlyMemory<float> Predict(ReadOnlyMemory<float> inputs, SequenceShape shape)
+    {
+        _hasGradient = false;
+        return Layers.Forward(inputs, shape, training: false);
+    }
+
+    /// <inheritdoc/>
+    public override float Forward(ReadOnlyMemory<float> inputs, ReadOnlyMemory<float> targets, SequenceShape shape, bool training = true)
+    {
+        _hasGradient = false;
+        var ys = Layers.Forward(inputs, shape, training);
+        float loss = Loss.Forward(ys, targets, Layers.OutputShape(shape), training);
+        _hasGradient = training;
+        return loss;
+    }
+
+    /// <inheritdoc/>
+    public override void Backward()
+    {
+        if (!_hasGradient)
+            throw new InvalidOperationException("Backward needs a Forward in training mode first.");
+        _hasGradient = false;
+        Layers.Backward(Loss.Backward());
+    }
+}

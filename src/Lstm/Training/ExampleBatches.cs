@@ -1,0 +1,96 @@
+using Lstm.Layers;
+
+namespace Lstm.Training;
+
+/// <summary>
+/// Minibatches of fixed-length examples (the book's chapter 7 <c>Trainer</c>): example e is inputs [T,D] and targets
+/// [K] at position e of two flat arrays. With shuffling, every epoch visits the examples in a new random order and
+/// takes ⌊count / N⌋ full batches (the book's <c>max_iters</c>); without, one pass keeps every example, the last batch
+/// holding the remainder (for evaluation).
+/// </summary>
+/// <remarks>An epoch's order depends only on the seed and the epoch number, so a resumed run sees the same batches.</remarks>
+public sealed class ExampleBatches : IBatchSource
+{
+    private readonly float[] _inputs, _targets;
+    private readonly int _count, _inputsPerExample, _targetsPerExample;
+    private readonly bool _shuffle;
+    private readonly ulong _seed;
+    private readonly int[] _order;
+    private long _orderEpoch = -1;
+
+    /// <summary>
+    /// Batches of <paramref name="batchSize"/> examples of <paramref name="timeSteps"/> steps from <paramref name="inputs"/>
+    /// [count, T, D] and <paramref name="targets"/> [count, K].
+    /// </summary>
+    /// <exception cref="ArgumentException">The arrays do not hold <paramref name="count"/> whole examples, or (shuffled) fewer examples than a batch.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">A size is not positive.</exception>
+    public ExampleBatches(float[] inputs, float[] targets, int count, int timeSteps, int batchSize, bool shuffle = true, ulong seed = 0)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(count, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(timeSteps, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
+        if (inputs.Length == 0 || inputs.Length % ((long)count * timeSteps) != 0)
+            throw new ArgumentException($"inputs has {inputs.Length} values, not {count} examples of {timeSteps} steps.", nameof(inputs));
+        if (targets.Length == 0 || targets.Length % count != 0)
+            throw new ArgumentException($"targets has {targets.Length} values, not the same number for each of {count} examples.", nameof(targets));
+        if (shuffle && count < batchSize)
+            throw new ArgumentException($"{count} examples make no full batch of {batchSize}.", nameof(count));
+        (_inputs, _targets, _count, _shuffle, _seed) = (inputs, targets, count, shuffle, seed);
+        _inputsPerExample = inputs.Length / count;
+        _targetsPerExample = targets.Length / count;
+        Shape = new SequenceShape(batchSize, timeSteps);
+        _order = [.. Enumerable.Range(0, count)];
+    }
+
+    /// <inheritdoc/>
+    public SequenceShape Shape { get; }
+
+    /// <inheritdoc/>
+    public int InputLength => Shape.BatchSize * _inputsPerExample;
+
+    /// <inheritdoc/>
+    public int TargetLength => Shape.BatchSize * _targetsPerExample;
+
+    /// <summary>Examples.</summary>
+    public int Count => _count;
+
+    /// <inheritdoc/>
+    public int BatchesPerEpoch => _shuffle ? _count / Shape.BatchSize : (_count + Shape.BatchSize - 1) / Shape.BatchSize;
+
+    /// <inheritdoc/>
+    public long Position { get; set; }
+
+    /// <inheritdoc/>
+    public SequenceShape Next(Span<float> inputs, Span<float> targets)
+    {
+        if (inputs.Length < InputLength || targets.Length < TargetLength)
+            throw new ArgumentException($"The inputs and targets must hold a full batch: {InputLength} and {TargetLength} values.", nameof(inputs));
+        long epoch = Position / BatchesPerEpoch;
+        int batch = (int)(Position % BatchesPerEpoch), N = Shape.BatchSize;
+        if (_shuffle && epoch != _orderEpoch)
+            Shuffle(epoch);
+        int first = batch * N, rows = Math.Min(N, _count - first);
+        for (int r = 0; r < rows; r++)
+        {
+            int e = _order[first + r];
+            _inputs.AsSpan(e * _inputsPerExample, _inputsPerExample).CopyTo(inputs[(r * _inputsPerExample)..]);
+            _targets.AsSpan(e * _targetsPerExample, _targetsPerExample).CopyTo(targets[(r * _targetsPerExample)..]);
+        }
+        Position++;
+        return Shape with { BatchSize = rows };
+    }
+
+    /// <summary>The order of <paramref name="epoch"/>: a Fisher–Yates shuffle seeded by (seed, epoch).</summary>
+    private void Shuffle(long epoch)
+    {
+        var random = new RandomSource(_seed ^ (0x9E3779B97F4A7C15UL * (ulong)(epoch + 1)));
+        for (int i = 0; i < _count; i++)
+            _order[i] = i;
+        for (int i = _count - 1; i > 0; i--)
+        {
+            int j = random.NextInt(i + 1);
+            (_order[i], _order[j]) = (_order[j], _order[i]);
+        }
+        _orderEpoch = epoch;
+    }
+}
