@@ -9,4 +9,5 @@ namespace Lstm;
     RespectRequiredConstructorParameters = true, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
 [JsonSerializable(typeof(RnnlmConfig))]
 [JsonSerializable(typeof(IO.TrainingPositionJson))]
+[JsonSerializable(typeof(string[]))]
 internal sealed partial class LstmJson : JsonSerializerContext;

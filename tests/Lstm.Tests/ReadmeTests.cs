@@ -4,25 +4,32 @@ using Lstm.Training;
 
 namespace Lstm.Tests;
 
+[Collection(nameof(ProcessState))]
 public class ReadmeTests
 {
-    [Fact]
-    public void LibraryExample_IsTheCodeThisTestRuns()
+    /// <summary>Every example region of the test files, as the README shows it: the file's Lstm usings, then the code.</summary>
+    public static TheoryData<string> ExampleFiles() => new(Directory.GetFiles(Path.Combine(RepositoryRoot(), "tests", "Lstm.Tests"), "*.cs", SearchOption.AllDirectories)
+        .Where(f => File.ReadAllText(f).Contains("// example begin", StringComparison.Ordinal))
+        .Select(f => Path.GetRelativePath(RepositoryRoot(), f).Replace('\\', '/'))
+        .Order(StringComparer.Ordinal));
+
+    [Theory]
+    [MemberData(nameof(ExampleFiles))]
+    public void Examples_AreInTheReadmeAsTheTestsRunThem(string file)
     {
         string root = RepositoryRoot();
         string readme = File.ReadAllText(Path.Combine(root, "README.md"));
-        int start = readme.IndexOf("```csharp\n", readme.IndexOf("## The library", StringComparison.Ordinal), StringComparison.Ordinal) + 10;
-        string example = readme[start..readme.IndexOf("```", start, StringComparison.Ordinal)];
-
-        string source = File.ReadAllText(Path.Combine(root, "tests", "Lstm.Tests", "ReadmeTests.cs"));
-        const string indent = "            ";
-        int begin = source.IndexOf("\n" + indent + "// README example begin", StringComparison.Ordinal) + 1;
-        var lines = source[begin..(source.IndexOf("\n" + indent + "// README example end", begin, StringComparison.Ordinal) + 1)]
+        string source = File.ReadAllText(Path.Combine(root, file));
+        int begin = source.IndexOf("// example begin\n", StringComparison.Ordinal);
+        int end = source.IndexOf("// example end", begin, StringComparison.Ordinal);
+        Assert.True(begin >= 0 && end > begin, $"{file} has no example region");
+        int indent = begin - source.LastIndexOf('\n', begin) - 1;
+        var body = source[(begin + "// example begin\n".Length)..source.LastIndexOf('\n', end)]
             .Split('\n')
-            .Skip(1)
-            .Select(line => line.StartsWith(indent, StringComparison.Ordinal) ? line[indent.Length..] : line.Trim());
-        string usings = "using Lstm.Data;\nusing Lstm.Models;\nusing Lstm.Training;\n\n";
-        Assert.Equal(usings + string.Join('\n', lines), example);
+            .Select(line => line.Length >= indent && line[..indent].Trim().Length == 0 ? line[indent..] : line.Trim());
+        var usings = source.Split('\n').Where(line => line.StartsWith("using Lstm", StringComparison.Ordinal) && !line.StartsWith("using Lstm.Tests", StringComparison.Ordinal));
+        string example = string.Join('\n', usings) + "\n\n" + string.Join('\n', body) + "\n";
+        Assert.Contains("```csharp\n" + example + "```", readme, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -41,13 +48,13 @@ public class ReadmeTests
             }
             Environment.CurrentDirectory = dir;
 
-            // README example begin
+            // example begin
             var data = TextDataset.Load("ptb");                                   // vocabulary + train/valid/test ids
             var model = new Rnnlm(new RnnlmConfig(data.Vocabulary.Count), seed: 1); // the book's Rnnlm
             var trainer = new Trainer(model, new Sgd(20f), new TrainerOptions());  // N=20, T=35, clip 0.25
             trainer.Fit(data.Train, epochs: 4, validation: data.Validation);
             Console.WriteLine(Evaluation.Perplexity(model, data.Test!));
-            // README example end
+            // example end
 
             Assert.InRange(Evaluation.Perplexity(model, data.Test!), 1.0, data.Vocabulary.Count);
         }
@@ -58,7 +65,7 @@ public class ReadmeTests
         }
     }
 
-    private static string RepositoryRoot()
+    internal static string RepositoryRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
         {

@@ -1,8 +1,8 @@
 namespace Lstm.Data;
 
 /// <summary>
-/// Reads text in the Penn Treebank format: whitespace-separated words, <c>&lt;eos&gt;</c> at the end of every line
-/// (the book's <c>ptb.load_data</c>).
+/// Turns text into token ids: words in the Penn Treebank format (whitespace-separated words, <c>&lt;eos&gt;</c> at the
+/// end of every line, the book's <c>ptb.load_data</c>), or characters.
 /// </summary>
 public static class Corpus
 {
@@ -53,6 +53,35 @@ public static class Corpus
         }
         if (words == 0)
             throw new InvalidDataException($"{source} has no words.");
+        return [.. ids];
+    }
+
+    /// <summary>
+    /// The ids of the characters of <paramref name="text"/>: every Unicode character a token, spaces and line ends
+    /// included. With <paramref name="grow"/>, new characters are added to the vocabulary; otherwise they map to
+    /// <c>&lt;unk&gt;</c> when the vocabulary has it, and are an error when not.
+    /// </summary>
+    /// <exception cref="InvalidDataException">The text is empty, or a character is not in a fixed vocabulary without &lt;unk&gt;.</exception>
+    public static int[] Characters(string text, Vocabulary vocabulary, bool grow, string source = "text")
+    {
+        if (text.Length == 0)
+            throw new InvalidDataException($"{source} has no characters.");
+        var ids = new List<int>(text.Length);
+        bool hasUnknown = vocabulary.TryGetId(Vocabulary.Unknown, out int unknown);
+        int position = 0;
+        foreach (var rune in text.EnumerateRunes())
+        {
+            string character = rune.ToString();
+            if (grow)
+                ids.Add(vocabulary.GetOrAdd(character));
+            else if (vocabulary.TryGetId(character, out int id))
+                ids.Add(id);
+            else if (hasUnknown)
+                ids.Add(unknown);
+            else
+                throw new InvalidDataException($"{source}, character {position}: '{character}' is not in the vocabulary, which has no {Vocabulary.Unknown}.");
+            position++;
+        }
         return [.. ids];
     }
 

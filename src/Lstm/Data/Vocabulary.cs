@@ -1,6 +1,6 @@
 namespace Lstm.Data;
 
-/// <summary>Words and their ids, ids given in order of first appearance (as the book's PTB loader).</summary>
+/// <summary>Tokens (words, or characters) and their ids, ids given in order of first appearance (as the book's PTB loader).</summary>
 public sealed class Vocabulary
 {
     /// <summary>The end-of-sentence token appended at each line end.</summary>
@@ -18,13 +18,13 @@ public sealed class Vocabulary
     }
 
     /// <summary>A vocabulary of <paramref name="words"/>, id i for the i-th word.</summary>
-    /// <exception cref="ArgumentException">A word is empty, contains whitespace, or repeats.</exception>
+    /// <exception cref="ArgumentException">A word is empty or repeats.</exception>
     public Vocabulary(IEnumerable<string> words)
     {
         foreach (string word in words)
         {
-            if (string.IsNullOrEmpty(word) || word.Any(char.IsWhiteSpace))
-                throw new ArgumentException($"Vocabulary word {_words.Count} ('{word}') is empty or contains whitespace.", nameof(words));
+            if (string.IsNullOrEmpty(word))
+                throw new ArgumentException($"Vocabulary word {_words.Count} is empty.", nameof(words));
             if (!_ids.TryAdd(word, _words.Count))
                 throw new ArgumentException($"The word '{word}' appears twice in the vocabulary.", nameof(words));
             _words.Add(word);
@@ -38,8 +38,10 @@ public sealed class Vocabulary
     public IReadOnlyList<string> Words => _words;
 
     /// <summary>The id of <paramref name="word"/>, adding it when new.</summary>
+    /// <exception cref="ArgumentException">The word is empty.</exception>
     public int GetOrAdd(string word)
     {
+        ArgumentException.ThrowIfNullOrEmpty(word);
         if (!_ids.TryGetValue(word, out int id))
         {
             id = _words.Count;

@@ -36,7 +36,7 @@ public static class Checkpoint
             ["config"] = model.Configuration,
         };
         if (vocabulary is not null)
-            metadata["vocabulary"] = string.Join('\n', vocabulary.Words);
+            metadata["vocabulary"] = JsonSerializer.Serialize(vocabulary.Words.ToArray(), LstmJson.Default.StringArray);
         var tensors = model.Parameters.Parameters
             .Select(p => new NamedTensor(p.Name, p.Rows == 1 ? [p.Cols] : [p.Rows, p.Cols], p.Set.Values.AsMemory(p.Offset, p.Length)))
             .ToList();
@@ -175,7 +175,18 @@ public static class Checkpoint
     {
         if (!metadata.TryGetValue("vocabulary", out var words))
             return null;
-        var vocabulary = new Vocabulary(words.Split('\n'));
+        Vocabulary vocabulary;
+        try
+        {
+            // The first format joined words with line ends; tokens are JSON strings now, so a character model may have "\n".
+            vocabulary = new Vocabulary(metadata.GetValueOrDefault("format") == FormatV1
+                ? words.Split('\n')
+                : JsonSerializer.Deserialize(words, LstmJson.Default.StringArray) ?? throw new JsonException("null"));
+        }
+        catch (Exception e) when (e is JsonException or ArgumentException)
+        {
+            throw new InvalidDataException($"{file}: the vocabulary in the metadata is invalid ({e.Message}).", e);
+        }
         if (model is Rnnlm lm && vocabulary.Count != lm.Config.VocabularySize)
             throw new InvalidDataException($"{file}: the vocabulary has {vocabulary.Count} words; the model has {lm.Config.VocabularySize} ids.");
         return vocabulary;

@@ -4,6 +4,7 @@ using Lstm.Training;
 
 namespace Lstm.Tests.Training;
 
+[Collection(nameof(ProcessState))]
 public class TrainerTests
 {
     /// <summary>A small language with structure: counting sequences with a random start, and a closing token.</summary>
