@@ -1,3 +1,4 @@
+using Lstm.IO;
 using Lstm.Training;
 using ScottPlot;
 using Spectre.Console;
@@ -96,17 +97,6 @@ internal sealed class TrainingDisplay
         plot.Title(title);
         plot.ShowLegend(Alignment.UpperRight);
 
-        string full = Path.GetFullPath(path);
-        string temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.png");
-        try
-        {
-            plot.SavePng(temporary, 900, 520);
-            File.Move(temporary, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temporary))
-                File.Delete(temporary);
-        }
+        AtomicFile.Write(path, temporary => plot.SavePng(temporary, 900, 520));
     }
 }

@@ -17,14 +17,9 @@ public sealed record NamedTensor(string Name, int[] Shape, ReadOnlyMemory<float>
 /// </summary>
 public static class SafeTensors
 {
-    /// <summary>Called after the temporary file is complete and before it is renamed: lets tests stop a save there.</summary>
-    [ThreadStatic]
-    internal static Action<string>? BeforeRename;
-
     /// <summary>
-    /// Writes <paramref name="tensors"/> (as F32) and <paramref name="metadata"/> to <paramref name="path"/>: into a
-    /// temporary file in the same folder, flushed to disk, then renamed over <paramref name="path"/>, so a crash never
-    /// leaves a half-written file under that name.
+    /// Writes <paramref name="tensors"/> (as F32) and <paramref name="metadata"/> to <paramref name="path"/> with
+    /// <see cref="AtomicFile"/>, so a crash never leaves a half-written file under that name.
     /// </summary>
     /// <exception cref="ArgumentException">A name repeats, or a tensor's data does not match its shape.</exception>
     public static void Write(string path, IReadOnlyList<NamedTensor> tensors, IReadOnlyDictionary<string, string> metadata)
@@ -66,30 +61,18 @@ public static class SafeTensors
         while (header.Length % 8 != 0)
             header.WriteByte((byte)' ');
 
-        string full = Path.GetFullPath(path);
-        string temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-        try
+        AtomicFile.Write(path, temporary =>
         {
-            using (var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
-            {
-                Span<byte> length = stackalloc byte[8];
-                BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
-                file.Write(length);
-                header.Position = 0;
-                header.CopyTo(file);
-                var buffer = new byte[1 << 16];
-                foreach (var tensor in tensors)
-                    WriteFloats(file, tensor.Data.Span, buffer);
-                file.Flush(flushToDisk: true);
-            }
-            BeforeRename?.Invoke(temporary);
-            File.Move(temporary, full, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temporary))
-                File.Delete(temporary);
-        }
+            using var file = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20);
+            var length = new byte[8];
+            BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
+            file.Write(length);
+            header.Position = 0;
+            header.CopyTo(file);
+            var buffer = new byte[1 << 16];
+            foreach (var tensor in tensors)
+                WriteFloats(file, tensor.Data.Span, buffer);
+        });
     }
 
     /// <summary>Reads and validates a safetensors file; F16 and BF16 tensors are widened to float.</summary>

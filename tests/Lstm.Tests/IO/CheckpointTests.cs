@@ -51,7 +51,7 @@ public sealed class CheckpointTests : IDisposable
         byte[] before = File.ReadAllBytes(path);
         model.Parameters.Values[0] += 1f;
         string? seen = null;
-        SafeTensors.BeforeRename = temporary =>
+        AtomicFile.BeforeRename = temporary =>
         {
             seen = temporary;
             Assert.True(new FileInfo(temporary).Length > before.Length / 2, "the new file was written in full");
@@ -63,7 +63,7 @@ public sealed class CheckpointTests : IDisposable
         }
         finally
         {
-            SafeTensors.BeforeRename = null;
+            AtomicFile.BeforeRename = null;
         }
         Assert.NotNull(seen);
         Assert.Equal(before, File.ReadAllBytes(path));
