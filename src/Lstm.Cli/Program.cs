@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Invocation;
 using Lstm.Cli.Commands;
 
 // Exit codes: 0 success, 2 usage error, 1 runtime error (one line on stderr; --verbose adds the stack trace).
@@ -16,8 +17,10 @@ var root = new RootCommand("lstm: train and run LSTM language models (Deep Learn
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0)
 {
-    foreach (var error in parse.Errors)
-        Console.Error.WriteLine($"error: {error.Message}");
+    // System.CommandLine prints the errors and its suggestions for mistyped names; the help would bury them.
+    if (parse.Action is ParseErrorAction errors)
+        errors.ShowHelp = false;
+    parse.Invoke();
     Console.Error.WriteLine("Run with --help for usage.");
     return 2;
 }
@@ -25,6 +28,11 @@ if (parse.Errors.Count > 0)
 try
 {
     return parse.Invoke(new InvocationConfiguration { EnableDefaultExceptionHandler = false });
+}
+catch (UsageException e)
+{
+    Console.Error.WriteLine($"error: {e.Message}");
+    return 2;
 }
 catch (Exception e) when (e is not OutOfMemoryException)
 {

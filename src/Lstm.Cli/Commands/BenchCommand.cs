@@ -22,8 +22,8 @@ internal static class BenchCommand
             Required = true,
         };
         workload.AcceptOnlyFromAmong("W1", "W2", "W3-128", "W3-512", "W3-1024");
-        var threads = new Option<int>("--threads") { Description = "Threads (default: processor count).", DefaultValueFactory = _ => Environment.ProcessorCount };
-        var seconds = new Option<double>("--seconds") { Description = "Measuring time.", DefaultValueFactory = _ => 5.0 };
+        var threads = new Option<int>("--threads") { Description = "Threads (default: processor count).", DefaultValueFactory = _ => Environment.ProcessorCount }.AtLeast(1);
+        var seconds = new Option<double>("--seconds") { Description = "Measuring time.", DefaultValueFactory = _ => 5.0 }.Positive();
         var command = new Command("train", "Training throughput in tokens/s on synthetic data (median time of one iteration after warm-up).")
         {
             workload, threads, seconds,
@@ -41,14 +41,14 @@ internal static class BenchCommand
 
     private static Command CreateGemm()
     {
-        var m = new Option<int>("--m") { Description = "Rows of op(A) and C.", Required = true };
-        var n = new Option<int>("--n") { Description = "Columns of op(B) and C.", Required = true };
-        var k = new Option<int>("--k") { Description = "Columns of op(A), rows of op(B).", Required = true };
+        var m = new Option<int>("--m") { Description = "Rows of op(A) and C.", Required = true }.AtLeast(1);
+        var n = new Option<int>("--n") { Description = "Columns of op(B) and C.", Required = true }.AtLeast(1);
+        var k = new Option<int>("--k") { Description = "Columns of op(A), rows of op(B).", Required = true }.AtLeast(1);
         var transA = new Option<bool>("--trans-a") { Description = "Use Aᵀ (A stored k×m)." };
         var transB = new Option<bool>("--trans-b") { Description = "Use Bᵀ (B stored n×k)." };
-        var threads = new Option<int>("--threads") { Description = "Threads (default: processor count).", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var threads = new Option<int>("--threads") { Description = "Threads (default: processor count).", DefaultValueFactory = _ => Environment.ProcessorCount }.AtLeast(1);
         var path = new Option<GemmPath>("--path") { Description = "Micro-kernel path.", DefaultValueFactory = _ => GemmPath.Auto };
-        var seconds = new Option<double>("--seconds") { Description = "Measuring time.", DefaultValueFactory = _ => 1.0 };
+        var seconds = new Option<double>("--seconds") { Description = "Measuring time.", DefaultValueFactory = _ => 1.0 }.Positive();
         var command = new Command("gemm", "C = op(A)·op(B) in GFLOP/s (2·m·n·k / median time).")
         {
             m, n, k, transA, transB, threads, path, seconds,

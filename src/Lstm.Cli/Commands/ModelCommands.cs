@@ -52,10 +52,11 @@ internal static class ModelCommands
         var model = new Option<string>("--model") { Description = "A checkpoint saved by lstm train --save, or a PyTorch state dict (safetensors).", Required = true };
         var vocabFrom = VocabFrom();
         var prompt = new Option<string>("--prompt") { Description = "Words to start from.", DefaultValueFactory = _ => Vocabulary.EndOfSentence };
-        var length = new Option<int>("--length") { Description = "Words to generate.", DefaultValueFactory = _ => 100 };
-        var temperature = new Option<float>("--temperature") { Description = "Softmax temperature; 0 takes the most likely word.", DefaultValueFactory = _ => 1f };
-        var topK = new Option<int>("--top-k") { Description = "Sample among the K most likely words (0: all).", DefaultValueFactory = _ => 0 };
-        var topP = new Option<float>("--top-p") { Description = "Sample among the most likely words covering probability P.", DefaultValueFactory = _ => 1f };
+        var length = new Option<int>("--length") { Description = "Words to generate.", DefaultValueFactory = _ => 100 }.AtLeast(0);
+        var temperature = new Option<float>("--temperature") { Description = "Softmax temperature; 0 takes the most likely word.", DefaultValueFactory = _ => 1f }.AtLeast(0f);
+        var topK = new Option<int>("--top-k") { Description = "Sample among the K most likely words (0: all).", DefaultValueFactory = _ => 0 }.AtLeast(0);
+        var topP = new Option<float>("--top-p") { Description = "Sample among the most likely words covering probability P, in (0, 1].", DefaultValueFactory = _ => 1f }
+            .Require(v => v > 0f && v <= 1f, "in (0, 1]");
         var seed = new Option<ulong>("--seed") { Description = "Seed of the sampling.", DefaultValueFactory = _ => 1 };
         var command = new Command("generate", "Generate text from a saved model, streaming words as they are sampled.")
         {

@@ -11,7 +11,7 @@ namespace Lstm.Cli.Commands;
 /// </summary>
 internal static class SyntheticRun
 {
-    public static int Run(ulong seed, int epochs)
+    public static int Run(ulong seed, int? epochs)
     {
         var vocabulary = SyntheticLanguage.CreateVocabulary();
         var train = SyntheticLanguage.Generate(80_000, seed);
@@ -24,15 +24,17 @@ internal static class SyntheticRun
         var results = new List<(string Name, double Perplexity, double Accuracy, Rnnlm Model)>();
         foreach (var cell in new[] { RecurrentCell.Lstm, RecurrentCell.Rnn })
         {
-            var config = new RnnlmConfig(vocabulary.Count, 32, 64, Cell: cell);
+            var recipe = Recipe.BracketLanguage(vocabulary.Count, cell);
+            var config = recipe.Model;
             var model = new Rnnlm(config, seed);
-            var trainer = new Trainer(model, new Adam(0.01f), new TrainerOptions(BatchSize: 20, TimeSteps: 35, MaxGradNorm: 1f, ReportInterval: 1000));
+            var trainer = new Trainer(model, recipe.CreateOptimizer(), recipe.Options);
             trainer.EpochEnded += e => Console.WriteLine(
                 $"  {cell} epoch {e.Epoch,2}: train perplexity {e.TrainPerplexity:F3}, validation {e.ValidationPerplexity:F3}, " +
                 $"long-range accuracy {Evaluation.Accuracy(model, validation, SyntheticLanguage.IsLongRangeTarget):P1}");
-            Console.WriteLine($"{cell}: D={config.EmbeddingSize} H={config.HiddenSize}, {model.Parameters.Values.Length:N0} parameters, Adam lr 0.01, {epochs} epochs");
+            Console.WriteLine($"{cell}: D={config.EmbeddingSize} H={config.HiddenSize}, {model.Parameters.Values.Length:N0} parameters, " +
+                $"{recipe.Optimizer} lr {recipe.LearningRate}, {epochs ?? recipe.Epochs} epochs");
             var clock = Stopwatch.StartNew();
-            trainer.Fit(train, epochs, validation: validation);
+            trainer.Fit(train, epochs ?? recipe.Epochs, validation: validation);
             double perplexity = Evaluation.Perplexity(model, test);
             double accuracy = Evaluation.Accuracy(model, test, SyntheticLanguage.IsLongRangeTarget);
             Console.WriteLine($"  {cell}: {clock.Elapsed.TotalSeconds:F0} s; test perplexity {perplexity:F3}, long-range accuracy {accuracy:P1}");

@@ -7,32 +7,37 @@ using Lstm.Training;
 
 namespace Lstm.Cli.Commands;
 
-/// <summary><c>lstm train</c>: trains a language model and reports perplexity.</summary>
+/// <summary><c>lstm train</c>: trains a language model from one of the book's recipes and reports perplexity.</summary>
 internal static class TrainCommand
 {
+    /// <summary>The recipes <c>--model</c> names.</summary>
+    private enum ModelRecipe
+    {
+        Rnnlm,
+        Better,
+    }
+
     public static Command Create()
     {
         var data = new Option<string?>("--data") { Description = "A folder with ptb.train.txt (ptb.valid.txt, ptb.test.txt optional) or a single text file. Without it: a generated language with long-range dependencies, LSTM against plain RNN." };
-        var model = new Option<string>("--model") { Description = "rnnlm (the book's Rnnlm) or better (the book's BetterRnnlm).", DefaultValueFactory = _ => "rnnlm" };
-        model.AcceptOnlyFromAmong("rnnlm", "better");
-        var embed = new Option<int?>("--embed") { Description = "D, the embedding width (rnnlm 100, better 650)." };
-        var hidden = new Option<int?>("--hidden") { Description = "H, the LSTM width (rnnlm 100, better 650)." };
-        var layers = new Option<int?>("--layers") { Description = "LSTM layers (rnnlm 1, better 2)." };
-        var dropout = new Option<float?>("--dropout") { Description = "Dropout ratio (rnnlm 0, better 0.5)." };
+        var model = new Option<ModelRecipe>("--model") { Description = "rnnlm (the book's Rnnlm) or better (the book's BetterRnnlm).", DefaultValueFactory = _ => ModelRecipe.Rnnlm };
+        var embed = new Option<int?>("--embed") { Description = "D, the embedding width (rnnlm 100, better 650)." }.AtLeast(1);
+        var hidden = new Option<int?>("--hidden") { Description = "H, the LSTM width (rnnlm 100, better 650)." }.AtLeast(1);
+        var layers = new Option<int?>("--layers") { Description = "LSTM layers (rnnlm 1, better 2)." }.AtLeast(1);
+        var dropout = new Option<float?>("--dropout") { Description = "Dropout ratio in [0, 1) (rnnlm 0, better 0.5)." }.Require(v => v is null || (v >= 0f && v < 1f), "in [0, 1)");
         var tie = new Option<bool?>("--tie-weights") { Description = "Tie the output weight to the embedding (needs D = H; better: on)." };
-        var batch = new Option<int>("--batch") { Description = "N, rows per batch.", DefaultValueFactory = _ => 20 };
-        var time = new Option<int>("--time") { Description = "T, truncated-BPTT length.", DefaultValueFactory = _ => 35 };
-        var lr = new Option<float?>("--lr") { Description = "Learning rate (sgd 20; adam, adamw 0.001; momentum 1)." };
-        var clip = new Option<float>("--clip") { Description = "Clip gradients to this global norm (0: off).", DefaultValueFactory = _ => 0.25f };
-        var epochs = new Option<int?>("--epochs") { Description = "Epochs (rnnlm 4, better 40, the generated language 20)." };
-        var maxSteps = new Option<long?>("--max-steps") { Description = "Stop after this many iterations." };
-        var optimizer = new Option<string>("--optimizer") { Description = "sgd, momentum, adam or adamw.", DefaultValueFactory = _ => "sgd" };
-        optimizer.AcceptOnlyFromAmong("sgd", "momentum", "adam", "adamw");
+        var batch = new Option<int?>("--batch") { Description = "N, rows per batch (20)." }.AtLeast(1);
+        var time = new Option<int?>("--time") { Description = "T, truncated-BPTT length (35)." }.AtLeast(1);
+        var lr = new Option<float?>("--lr") { Description = "Learning rate (sgd 20; adam, adamw 0.001; momentum 1)." }.Positive();
+        var clip = new Option<float?>("--clip") { Description = "Clip gradients to this global norm (0.25; 0: off)." }.AtLeast(0f);
+        var epochs = new Option<int?>("--epochs") { Description = "Epochs (rnnlm 4, better 40, the generated language 20)." }.AtLeast(1);
+        var maxSteps = new Option<long?>("--max-steps") { Description = "Stop after this many iterations." }.AtLeast(1L);
+        var optimizer = new Option<OptimizerKind?>("--optimizer") { Description = "sgd (the recipes'), momentum, adam or adamw." };
         var seed = new Option<ulong>("--seed") { Description = "Seed of initialisation and dropout.", DefaultValueFactory = _ => 1 };
-        var threads = new Option<int>("--threads") { Description = "Threads for matrix products.", DefaultValueFactory = _ => Environment.ProcessorCount };
+        var threads = new Option<int>("--threads") { Description = "Threads for matrix products.", DefaultValueFactory = _ => Environment.ProcessorCount }.AtLeast(1);
         var save = new Option<string?>("--save") { Description = "Save the model here (safetensors): the best by validation perplexity when there is a validation file, else the last." };
         var checkpoint = new Option<string?>("--checkpoint") { Description = "Keep the whole training state here (every epoch and every --checkpoint-every iterations), for --resume." };
-        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Iterations between training checkpoints (0: epoch ends only).", DefaultValueFactory = _ => 0 };
+        var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Iterations between training checkpoints (0: epoch ends only).", DefaultValueFactory = _ => 0 }.AtLeast(0);
         var init = new Option<string?>("--init") { Description = "Start from these weights: a checkpoint, or a PyTorch state dict with --vocab-from." };
         var vocabFrom = ModelCommands.VocabFrom();
         var plot = new Option<string?>("--plot") { Description = "Write the training and validation perplexity curves to this PNG file." };
@@ -47,39 +52,53 @@ internal static class TrainCommand
         {
             Gemm.Threads = r.GetValue(threads);
             if (r.GetValue(data) is null)
-                return SyntheticRun.Run(r.GetValue(seed), r.GetValue(epochs) ?? 20);
-            bool better = r.GetValue(model) == "better";
+                return SyntheticRun.Run(r.GetValue(seed), r.GetValue(epochs));
             var dataset = TextDataset.Load(r.GetValue(data)!);
-            int size = better ? 650 : 100;
-            var config = new RnnlmConfig(
-                dataset.Vocabulary.Count,
-                r.GetValue(embed) ?? size,
-                r.GetValue(hidden) ?? size,
-                r.GetValue(layers) ?? (better ? 2 : 1),
-                r.GetValue(dropout) ?? (better ? 0.5f : 0f),
-                r.GetValue(tie) ?? better);
-            string optimizerName = r.GetValue(optimizer)!;
-            var options = new TrainerOptions(r.GetValue(batch), r.GetValue(time), r.GetValue(clip),
-                LearningRateDecay: better ? 4f : 1f, ResetStateAfterValidation: better, CheckpointInterval: r.GetValue(checkpointEvery));
+            int V = dataset.Vocabulary.Count;
+            var recipe = r.GetValue(model) == ModelRecipe.Better ? Recipe.BetterRnnlm(V) : Recipe.Rnnlm(V);
+            var kind = r.GetValue(optimizer) ?? recipe.Optimizer;
+            recipe = recipe with
+            {
+                Model = recipe.Model with
+                {
+                    EmbeddingSize = r.GetValue(embed) ?? recipe.Model.EmbeddingSize,
+                    HiddenSize = r.GetValue(hidden) ?? recipe.Model.HiddenSize,
+                    Layers = r.GetValue(layers) ?? recipe.Model.Layers,
+                    Dropout = r.GetValue(dropout) ?? recipe.Model.Dropout,
+                    TieWeights = r.GetValue(tie) ?? recipe.Model.TieWeights,
+                },
+                Optimizer = kind,
+                LearningRate = r.GetValue(lr) ?? (kind == recipe.Optimizer ? recipe.LearningRate : Recipe.DefaultLearningRate(kind)),
+                Options = recipe.Options with
+                {
+                    BatchSize = r.GetValue(batch) ?? recipe.Options.BatchSize,
+                    TimeSteps = r.GetValue(time) ?? recipe.Options.TimeSteps,
+                    MaxGradNorm = r.GetValue(clip) ?? recipe.Options.MaxGradNorm,
+                    CheckpointInterval = r.GetValue(checkpointEvery),
+                },
+                Epochs = r.GetValue(epochs) ?? recipe.Epochs,
+            };
+            try
+            {
+                recipe.Model.Validate();
+            }
+            catch (ArgumentException e)
+            {
+                throw new UsageException(e.Message);
+            }
             var files = new RunFiles(r.GetValue(save), r.GetValue(checkpoint), r.GetValue(resume), r.GetValue(init), r.GetValue(vocabFrom), r.GetValue(plot));
-            return Run(dataset, config, CreateOptimizer(optimizerName, r.GetValue(lr)), options,
-                r.GetValue(epochs) ?? (better ? 40 : 4), r.GetValue(maxSteps) ?? long.MaxValue, r.GetValue(seed), files);
+            return Run(dataset, recipe, r.GetValue(maxSteps) ?? long.MaxValue, r.GetValue(seed), files);
         });
         return command;
     }
 
-    private static Optimizer CreateOptimizer(string name, float? lr) => name switch
-    {
-        "momentum" => new Momentum(lr ?? 1f),
-        "adam" => new Adam(lr ?? 0.001f),
-        "adamw" => new AdamW(lr ?? 0.001f),
-        _ => new Sgd(lr ?? 20f),
-    };
-
     private sealed record RunFiles(string? Save, string? Checkpoint, string? Resume, string? Init, string? VocabFrom, string? Plot);
 
-    private static int Run(TextDataset dataset, RnnlmConfig config, Optimizer optimizer, TrainerOptions options, int epochs, long maxSteps, ulong seed, RunFiles files)
+    private static int Run(TextDataset dataset, Recipe recipe, long maxSteps, ulong seed, RunFiles files)
     {
+        var config = recipe.Model;
+        var optimizer = recipe.CreateOptimizer();
+        var options = recipe.Options;
         var model = new Rnnlm(config, seed);
         TrainingPosition? position = null;
         if (files.Init is not null)
@@ -101,12 +120,13 @@ internal static class TrainCommand
             config = model.Config;
             Console.WriteLine($"resuming {files.Resume} at step {position.Step} (epoch {position.Epoch}, iteration {position.Iteration})");
         }
-        Console.WriteLine(($"corpus: {dataset.Train.Length:N0} training tokens, vocabulary {dataset.Vocabulary.Count:N0}" +
+        Console.WriteLine($"corpus: {dataset.Train.Length:N0} training tokens, vocabulary {dataset.Vocabulary.Count:N0}" +
             (dataset.Validation is null ? "" : $", validation {dataset.Validation.Length:N0}") +
-            (dataset.Test is null ? "" : $", test {dataset.Test.Length:N0}")));
-        Console.WriteLine(($"model: {config.Cell} V={config.VocabularySize} D={config.EmbeddingSize} H={config.HiddenSize} layers={config.Layers} " +
+            (dataset.Test is null ? "" : $", test {dataset.Test.Length:N0}"));
+        Console.WriteLine($"model: {config.Cell} V={config.VocabularySize} D={config.EmbeddingSize} H={config.HiddenSize} layers={config.Layers} " +
             $"dropout={config.Dropout} tied={config.TieWeights}, {model.Parameters.Values.Length:N0} parameters; " +
-            $"{optimizer.GetType().Name} lr={optimizer.LearningRate}, N={options.BatchSize} T={options.TimeSteps} clip={options.MaxGradNorm}, GEMM {Gemm.BestPath} × {Gemm.Threads} threads"));
+            $"{optimizer.GetType().Name} lr={optimizer.LearningRate}, N={options.BatchSize} T={options.TimeSteps} clip={options.MaxGradNorm}, " +
+            $"{recipe.Epochs} epochs, GEMM {Gemm.BestPath} × {Gemm.Threads} threads");
 
         var trainer = new Trainer(model, optimizer, options);
         var display = new TrainingDisplay();
@@ -121,15 +141,15 @@ internal static class TrainCommand
         if (files.Checkpoint is not null)
             trainer.CheckpointDue += p => Checkpoint.Save(files.Checkpoint, model, dataset.Vocabulary, optimizer, p);
         var start = DateTime.UtcNow;
-        display.Run(trainer, () => trainer.Fit(dataset.Train, epochs, maxSteps, dataset.Validation, position));
-        Console.WriteLine(($"training time: {(DateTime.UtcNow - start).TotalSeconds:F0} s"));
+        display.Run(trainer, () => trainer.Fit(dataset.Train, recipe.Epochs, maxSteps, dataset.Validation, position));
+        Console.WriteLine($"training time: {(DateTime.UtcNow - start).TotalSeconds:F0} s");
         if (files.Plot is not null)
         {
             display.SavePlot(files.Plot, $"{config.Cell} language model, D={config.EmbeddingSize} H={config.HiddenSize} layers={config.Layers}");
             Console.WriteLine($"wrote {files.Plot}");
         }
         if (dataset.Test is not null)
-            Console.WriteLine(($"test perplexity: {Evaluation.Perplexity(model, dataset.Test):F2}"));
+            Console.WriteLine($"test perplexity: {Evaluation.Perplexity(model, dataset.Test):F2}");
         return 0;
     }
 }

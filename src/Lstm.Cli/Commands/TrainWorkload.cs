@@ -12,15 +12,16 @@ internal static class TrainWorkload
     {
         if (name.StartsWith("W3-", StringComparison.Ordinal))
             return LstmLayer(int.Parse(name[3..], System.Globalization.CultureInfo.InvariantCulture));
-        var config = name == "W1" ? new RnnlmConfig(10_000) : RnnlmConfig.Better(10_000);
-        return LanguageModel(config, batchSize: 20, timeSteps: 35);
+        return LanguageModel(name == "W1" ? Recipe.Rnnlm(10_000) : Recipe.BetterRnnlm(10_000));
     }
 
-    /// <summary>Forward, backward, clipping at 0.25 and an SGD step, cycling over 8 random batches (as the PyTorch anchor).</summary>
-    private static (Action, int) LanguageModel(RnnlmConfig config, int batchSize, int timeSteps)
+    /// <summary>The recipe's forward, backward, clipping and optimizer step, cycling over 8 random batches (as the PyTorch anchor).</summary>
+    private static (Action, int) LanguageModel(Recipe recipe)
     {
+        var config = recipe.Model;
         var model = new Rnnlm(config, seed: 1);
-        var optimizer = new Sgd(20f);
+        var optimizer = recipe.CreateOptimizer();
+        int batchSize = recipe.Options.BatchSize, timeSteps = recipe.Options.TimeSteps;
         var random = new RandomSource(42);
         int tokens = batchSize * timeSteps;
         var batches = Enumerable.Range(0, 8)
@@ -33,7 +34,7 @@ internal static class TrainWorkload
             model.Forward(xs, ts, batchSize, timeSteps);
             model.Parameters.ZeroGrad();
             model.Backward();
-            GradientClipping.ClipByGlobalNorm(model.Parameters, 0.25f);
+            GradientClipping.ClipByGlobalNorm(model.Parameters, recipe.Options.MaxGradNorm);
             optimizer.Step(model.Parameters);
         }
         return (Step, tokens);
