@@ -93,9 +93,10 @@ public static class Checkpoint
     /// <summary>
     /// Loads a checkpoint saved with an optimizer and a position, restores <paramref name="optimizer"/>'s buffers, and
     /// returns the position to pass to <see cref="Trainer.Fit(IBatchSource, int, long, IBatchSource, TrainingPosition)"/>.
+    /// The model is rebuilt from the file, or, for a model built in code, loaded into <paramref name="model"/>.
     /// </summary>
     /// <exception cref="InvalidDataException">The file has no training state, was saved with another optimizer, or its state is damaged.</exception>
-    public static (Model Model, Vocabulary? Vocabulary, TrainingPosition Position) LoadTraining(string path, Optimizer optimizer)
+    public static (Model Model, Vocabulary? Vocabulary, TrainingPosition Position) LoadTraining(string path, Optimizer optimizer, Model? model = null)
     {
         var (tensors, metadata) = SafeTensors.Read(path);
         string file = Path.GetFileName(path);
@@ -105,7 +106,7 @@ public static class Checkpoint
             throw new InvalidDataException($"{file}: written in the older format {FormatV1}; its model loads, but its training state cannot be resumed.");
         if (optimizerName != optimizer.GetType().Name)
             throw new InvalidDataException($"{file}: saved with the {optimizerName} optimizer; resuming needs the same, not {optimizer.GetType().Name}.");
-        var model = Build(file, metadata);
+        model ??= Build(file, metadata);
         CopyParameters(file, tensors, model);
         var byName = tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
         foreach (var tensor in tensors.Where(t => t.Name.StartsWith("optimizer.", StringComparison.Ordinal)))

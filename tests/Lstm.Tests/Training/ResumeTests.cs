@@ -1,5 +1,6 @@
 using Lstm.Data;
 using Lstm.IO;
+using Lstm.Layers;
 using Lstm.Models;
 using Lstm.Training;
 
@@ -44,6 +45,55 @@ public sealed class ResumeTests : IDisposable
         Assert.True(start.Step >= killAfterStep);
         new Trainer(resumed, resumedOptimizer, options).Fit(corpus, epochs: 3, validation: validation, resume: start);
 
+        Assert.True(uninterrupted.Parameters.Values.AsSpan().SequenceEqual(resumed.Parameters.Values),
+            "a resumed run must end with the weights of the uninterrupted one");
+    }
+
+    [Fact]
+    public void KillAndResume_ShuffledExamplesOfAModelBuiltInCode_EndsWithTheSameWeightsBitForBit()
+    {
+        // A classifier with dropout, on shuffled examples: the epoch order, the dropout masks and Adam's buffers all resume.
+        var data = new RandomSource(3);
+        var inputs = new float[60 * 5];
+        var labels = new float[60];
+        for (int i = 0; i < inputs.Length; i++)
+            inputs[i] = data.NextInt(6);
+        for (int e = 0; e < labels.Length; e++)
+            labels[e] = inputs[e * 5] % 2;
+        static SequentialModel Build()
+        {
+            var set = new ParameterSet();
+            var random = new RandomSource(7);
+            return new SequentialModel(new Sequential(
+                    TimeEmbedding.Create(set, "embed", 6, 4, random),
+                    new TimeDropout(0.2f, random, 4),
+                    TimeLSTM.Create(set, "lstm", 4, 6, random, returnSequences: false),
+                    TimeAffine.Create(set, "affine", 6, 2, random)),
+                new TimeSoftmaxWithLoss(), set, random);
+        }
+        ExampleBatches Batches() => new(inputs, labels, 60, 5, batchSize: 8, seed: 9);
+        var options = new TrainerOptions(CheckpointInterval: 4);
+
+        var uninterrupted = Build();
+        new Trainer(uninterrupted, new Adam(0.01f), options).Fit(Batches(), epochs: 3);
+
+        string path = Path.Combine(_dir, "run.safetensors");
+        var first = Build();
+        var optimizer = new Adam(0.01f);
+        var trainer = new Trainer(first, optimizer, options);
+        trainer.CheckpointDue += position =>
+        {
+            Checkpoint.Save(path, first, optimizer: optimizer, position: position);
+            if (position.Step >= 11)
+                throw new Killed();
+        };
+        Assert.Throws<Killed>(() => trainer.Fit(Batches(), epochs: 3));
+
+        var resumedOptimizer = new Adam(0.01f);
+        var (resumed, vocabulary, start) = Checkpoint.LoadTraining(path, resumedOptimizer, Build());
+        Assert.Null(vocabulary);
+        Assert.Equal(12, start.Step);
+        new Trainer(resumed, resumedOptimizer, options).Fit(Batches(), epochs: 3, resume: start);
         Assert.True(uninterrupted.Parameters.Values.AsSpan().SequenceEqual(resumed.Parameters.Values),
             "a resumed run must end with the weights of the uninterrupted one");
     }
