@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 using System.Runtime.CompilerServices;
 using Lstm.Kernels;
 
@@ -14,12 +15,19 @@ namespace Lstm.Layers;
 /// The gradient is computed row by row inside <see cref="Forward"/>, while the row is still in cache: the scores of a
 /// 10,000-word vocabulary are far larger than the caches, and each extra pass over them costs as much as the math.
 /// </remarks>
-public sealed class TimeSoftmaxWithLoss : ILossLayer
+/// <param name="overwriteScores">
+/// Write the gradient over the scores given to <see cref="Forward"/> (each row is read before it is overwritten)
+/// instead of into a buffer of the loss's own: one pass less over the largest buffer of a language model. Only for
+/// scores nothing reads again, such as a <see cref="TimeAffine"/>'s output inside a model.
+/// </param>
+public sealed class TimeSoftmaxWithLoss(bool overwriteScores = false) : ILossLayer
 {
     /// <summary>The label of a position that takes no part in the loss.</summary>
     public const int IgnoreLabel = -1;
 
-    private float[] _dscores = [], _row = [];
+    private float[] _row = [];
+    private float[] _dscoresBuffer = [];
+    private ReadOnlyMemory<float> _dscores;
     private bool _hasGradient;
 
     /// <summary>Mean cross-entropy of scores [N,T,V] against labels [N,T] (whole numbers in [0, V), or −1); in training also the gradient.</summary>
@@ -47,7 +55,9 @@ public sealed class TimeSoftmaxWithLoss : ILossLayer
         }
 
         _hasGradient = false;
-        var dscores = training ? Buffers.Ensure(ref _dscores, scores.Length).AsSpan() : default;
+        if (training)
+            _dscores = overwriteScores ? ys : Buffers.Ensure(ref _dscoresBuffer, scores.Length);
+        var dscores = training ? MemoryMarshal.AsMemory(_dscores).Span : default;
         Span<float> scratch = training ? default : Buffers.Ensure(ref _row, V);
         double loss = 0;
         for (int r = 0; r < rows; r++)

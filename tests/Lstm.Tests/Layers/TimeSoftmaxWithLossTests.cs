@@ -44,6 +44,19 @@ public class TimeSoftmaxWithLossTests
     }
 
     [Fact]
+    public void Forward_OverwritingTheScores_GivesTheSameLossAndGradientInTheirPlace()
+    {
+        var scores = TestData.Uniform(new Random(3), Shape.Rows * V, 3f);
+        var copy = scores.ToArray();
+        var separate = new TimeSoftmaxWithLoss();
+        var inPlace = new TimeSoftmaxWithLoss(overwriteScores: true);
+        Assert.Equal(separate.Forward(copy, Labels, Shape, training: true), inPlace.Forward(scores, Labels, Shape, training: true));
+        var expected = separate.Backward().ToArray();
+        Assert.Equal(expected, inPlace.Backward().ToArray());
+        Assert.Equal(expected, scores);
+    }
+
+    [Fact]
     public void Forward_LargeLogits_StayFinite()
     {
         float[] scores = [1000f, 0f, -1000f];
