@@ -25,28 +25,12 @@ public static class Corpus
     {
         var ids = new List<int>();
         int words = 0, lineNumber = 0;
-        bool hasUnknown = vocabulary.TryGetId(Vocabulary.Unknown, out int unknown);
         foreach (string line in lines)
         {
             lineNumber++;
             foreach (string word in line.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries))
             {
-                if (grow)
-                {
-                    ids.Add(vocabulary.GetOrAdd(word));
-                }
-                else if (vocabulary.TryGetId(word, out int id))
-                {
-                    ids.Add(id);
-                }
-                else if (hasUnknown)
-                {
-                    ids.Add(unknown);
-                }
-                else
-                {
-                    throw new InvalidDataException($"{source}, line {lineNumber}: the word '{word}' is not in the vocabulary, which has no {Vocabulary.Unknown}.");
-                }
+                ids.Add(Id(word, vocabulary, grow, () => $"{source}, line {lineNumber}: the word '{word}'"));
                 words++;
             }
             ids.Add(grow ? vocabulary.GetOrAdd(Vocabulary.EndOfSentence) : EndOfSentenceId(vocabulary, source));
@@ -67,22 +51,22 @@ public static class Corpus
         if (text.Length == 0)
             throw new InvalidDataException($"{source} has no characters.");
         var ids = new List<int>(text.Length);
-        bool hasUnknown = vocabulary.TryGetId(Vocabulary.Unknown, out int unknown);
-        int position = 0;
         foreach (var rune in text.EnumerateRunes())
         {
             string character = rune.ToString();
-            if (grow)
-                ids.Add(vocabulary.GetOrAdd(character));
-            else if (vocabulary.TryGetId(character, out int id))
-                ids.Add(id);
-            else if (hasUnknown)
-                ids.Add(unknown);
-            else
-                throw new InvalidDataException($"{source}, character {position}: '{character}' is not in the vocabulary, which has no {Vocabulary.Unknown}.");
-            position++;
+            ids.Add(Id(character, vocabulary, grow, () => $"{source}, character {ids.Count}: '{character}'"));
         }
         return [.. ids];
+    }
+
+    /// <summary>The token's id: added when growing, else looked up, else &lt;unk&gt; when the vocabulary has it.</summary>
+    private static int Id(string token, Vocabulary vocabulary, bool grow, Func<string> where)
+    {
+        if (grow)
+            return vocabulary.GetOrAdd(token);
+        if (vocabulary.TryGetId(token, out int id) || vocabulary.TryGetId(Vocabulary.Unknown, out id))
+            return id;
+        throw new InvalidDataException($"{where()} is not in the vocabulary, which has no {Vocabulary.Unknown}.");
     }
 
     private static int EndOfSentenceId(Vocabulary vocabulary, string source) =>

@@ -10,15 +10,13 @@ namespace Lstm.Layers;
 /// </summary>
 /// <remarks>
 /// <para>Stateful: h and c carry over to the next <see cref="Forward"/> (truncated BPTT: the gradient stops at the
-/// batch boundary, the state does not) until <see cref="ResetState"/>. Not stateful: every call starts from zeros, or
+/// batch boundary, the state does not) until <see cref="RecurrentLayer.ResetState"/>. Not stateful: every call starts from zeros, or
 /// from the <see cref="State"/> set before it.</para>
 /// <para><see cref="Backward"/> adds into the gradients of Wx, Wh and b and writes dxs; the gradient reaching the
 /// starting h and c is <see cref="StateGradient"/>. Buffers are allocated once per (N, T) and reused.</para>
 /// </remarks>
-public sealed class TimeLSTM : IRecurrentLayer
+public sealed class TimeLSTM : RecurrentLayer
 {
-    private readonly RecurrentCore _core;
-
     // c [N,T,H] and tanh(c) [N,T,H] per (N, T); the carried c [N,H], c at the batch start [N,H], dc carried backward [N,H].
     private float[] _cs = [], _tanhCs = [], _c = [], _c0 = [], _dc = [];
 
@@ -30,7 +28,9 @@ public sealed class TimeLSTM : IRecurrentLayer
     /// <param name="returnSequences">Whether the output is every step's h (true) or the last step's.</param>
     /// <exception cref="ArgumentException">The shapes do not fit together.</exception>
     public TimeLSTM(Parameter wx, Parameter wh, Parameter b, bool stateful, bool returnSequences = true)
-        => _core = new RecurrentCore(wx, wh, b, gates: 4, stateful, returnSequences, nameof(TimeLSTM));
+        : base(wx, wh, b, gates: 4, stateful, returnSequences, nameof(TimeLSTM))
+    {
+    }
 
     /// <summary>
     /// Adds <c>{name}.Wx</c> [D,4H], <c>{name}.Wh</c> [H,4H] and <c>{name}.b</c> [4H] to <paramref name="parameters"/>,
@@ -43,41 +43,11 @@ public sealed class TimeLSTM : IRecurrentLayer
         return new TimeLSTM(wx, wh, b, stateful, returnSequences);
     }
 
-    /// <summary>Wx [D,4H].</summary>
-    public Parameter Wx => _core.Wx;
-
-    /// <summary>Wh [H,4H].</summary>
-    public Parameter Wh => _core.Wh;
-
-    /// <summary>b [4H].</summary>
-    public Parameter B => _core.B;
-
-    /// <inheritdoc/>
-    public IReadOnlyList<Parameter> Parameters => _core.Parameters;
-
-    /// <inheritdoc/>
-    public bool Stateful => _core.Stateful;
-
-    /// <inheritdoc/>
-    public bool ReturnSequences => _core.ReturnSequences;
-
-    /// <summary>D, the width of each input vector.</summary>
-    public int InputSize => _core.D;
-
-    /// <summary>H, the width of h and c.</summary>
-    public int HiddenSize => _core.H;
-
-    /// <inheritdoc/>
-    public int OutputSize => _core.H;
-
-    /// <inheritdoc/>
-    public SequenceShape OutputShape(SequenceShape input) => _core.OutputShape(input);
-
     /// <summary>A copy of the state h, c [N,H] the next call starts from; null for zeros.</summary>
     /// <exception cref="ArgumentException">Set: h and c differ in length or are not a positive multiple of H.</exception>
-    public RecurrentState? State
+    public override RecurrentState? State
     {
-        get => _core.HasState ? new RecurrentState(_core.HState.ToArray(), _c.ToArray()) : null;
+        get => Core.HasState ? new RecurrentState(Core.HState.ToArray(), _c.ToArray()) : null;
         set
         {
             if (value is null)
@@ -87,38 +57,35 @@ public sealed class TimeLSTM : IRecurrentLayer
             }
             if (value.H.Length != value.C.Length)
                 throw new ArgumentException($"TimeLSTM: h and c must both hold N×H values with H = {HiddenSize}; got {value.H.Length} and {value.C.Length}.", nameof(value));
-            _core.SetState(value.H);
+            Core.SetState(value.H);
             value.C.CopyTo(Buffers.Ensure(ref _c, value.C.Length), 0);
         }
     }
 
     /// <inheritdoc/>
-    public RecurrentState StateGradient => new(_core.Dh.ToArray(), _dc.ToArray());
-
-    /// <summary>Forgets the carried h and c: the next call starts from zeros.</summary>
-    public void ResetState() => _core.ResetState();
+    public override RecurrentState StateGradient => new(Core.Dh.ToArray(), _dc.ToArray());
 
     /// <summary>Runs T steps: xs [N,T,D] → hs [N,T,H] (or [N,1,H]), valid until the next call.</summary>
     /// <exception cref="ArgumentException">xs does not hold N·T·D values, or N changed while a state is carried.</exception>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public ReadOnlyMemory<float> Forward(ReadOnlyMemory<float> xs, SequenceShape shape, bool training = false)
+    public override ReadOnlyMemory<float> Forward(ReadOnlyMemory<float> xs, SequenceShape shape, bool training = false)
     {
-        _core.BeginForward(xs, shape);
+        Core.BeginForward(xs, shape);
         int N = shape.BatchSize, T = shape.TimeSteps, H = HiddenSize, G = 4 * H;
         Buffers.Ensure(ref _cs, N * T * H);
         Buffers.Ensure(ref _tanhCs, N * T * H);
         Buffers.Ensure(ref _c, N * H);
         Buffers.Ensure(ref _c0, N * H);
         Buffers.Ensure(ref _dc, N * H);
-        if (!_core.Carried)
+        if (!Core.Carried)
             Array.Clear(_c);
         _c.CopyTo(_c0, 0);
 
-        var a = _core.A;
-        var hs = _core.Hs;
+        var a = Core.A;
+        var hs = Core.Hs;
         for (int t = 0; t < T; t++)
         {
-            _core.AddRecurrent(t);
+            Core.AddRecurrent(t);
             for (int n = 0; n < N; n++)
             {
                 int row = n * T + t;
@@ -129,8 +96,8 @@ public sealed class TimeLSTM : IRecurrentLayer
 
         for (int n = 0; n < N; n++)
             _cs.AsSpan((n * T + T - 1) * H, H).CopyTo(_c.AsSpan(n * H));
-        _core.EndForward();
-        return _core.Output;
+        Core.EndForward();
+        return Core.Output;
     }
 
     /// <summary>
@@ -140,31 +107,31 @@ public sealed class TimeLSTM : IRecurrentLayer
     /// <exception cref="InvalidOperationException">No forward pass to go back through.</exception>
     /// <exception cref="ArgumentException">dys does not match the output of the last forward pass.</exception>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public ReadOnlyMemory<float> Backward(ReadOnlyMemory<float> dys)
+    public override ReadOnlyMemory<float> Backward(ReadOnlyMemory<float> dys)
     {
-        _core.BeginBackward(dys);
-        int N = _core.N, T = _core.T, H = HiddenSize, G = 4 * H;
+        Core.BeginBackward(dys);
+        int N = Core.N, T = Core.T, H = HiddenSize, G = 4 * H;
         Array.Clear(_dc);
-        var a = _core.A;
-        var dA = _core.DA;
+        var a = Core.A;
+        var dA = Core.DA;
         for (int t = T - 1; t >= 0; t--)
         {
-            _core.GatherDh(dys.Span, t);
+            Core.GatherDh(dys.Span, t);
             for (int n = 0; n < N; n++)
             {
                 int row = n * T + t;
                 RecurrentCells.LstmBackward(a.Slice(row * G, G), CPrev(n, t), _tanhCs.AsSpan(row * H, H),
-                    _core.DhStep(n), _dc.AsSpan(n * H, H), dA.Slice(row * G, G));
+                    Core.DhStep(n), _dc.AsSpan(n * H, H), dA.Slice(row * G, G));
             }
-            _core.BackwardRecurrent(t);
+            Core.BackwardRecurrent(t);
         }
-        return _core.EndBackward();
+        return Core.EndBackward();
     }
 
     /// <summary>c_prev of row n at step t: the state at the batch start for t = 0, else c of step t−1.</summary>
     private Span<float> CPrev(int n, int t)
     {
         int H = HiddenSize;
-        return t == 0 ? _c0.AsSpan(n * H, H) : _cs.AsSpan((n * _core.T + t - 1) * H, H);
+        return t == 0 ? _c0.AsSpan(n * H, H) : _cs.AsSpan((n * Core.T + t - 1) * H, H);
     }
 }

@@ -33,8 +33,8 @@ public abstract class Model
     public abstract IReadOnlyList<IRecurrentLayer> RecurrentLayers { get; }
 
     /// <summary>
-    /// The name <c>Checkpoint</c> stores to rebuild the model (with <see cref="Configuration"/>), or null for a
-    /// model that is rebuilt by its own code and loaded with <c>Checkpoint.LoadInto</c>.
+    /// The name <see cref="IO.Checkpoint"/> stores to rebuild the model (with <see cref="Configuration"/>), or null for a
+    /// model that is rebuilt by its own code and loaded with <see cref="IO.Checkpoint.LoadInto"/>.
     /// </summary>
     public virtual string? Kind => null;
 

@@ -14,6 +14,25 @@ public class CorpusTests
     }
 
     [Fact]
+    public void Characters_EveryCharacterIsATokenWhitespaceIncluded()
+    {
+        var vocabulary = new Vocabulary();
+        var ids = Corpus.Characters("ab a\n\U0001F600b", vocabulary, grow: true);
+        Assert.Equal([0, 1, 2, 0, 3, 4, 1], ids);
+        Assert.Equal(["a", "b", " ", "\n", "\U0001F600"], vocabulary.Words); // a character outside the BMP is one token
+        Assert.Equal([1, 0, 2], Corpus.Characters("ba ", vocabulary, grow: false));
+    }
+
+    [Fact]
+    public void Characters_UnknownCharacter_MapsToUnkOrNamesTheCharacterAndItsPosition()
+    {
+        Assert.Equal([0, 1], Corpus.Characters("az", new Vocabulary(["a", "<unk>"]), grow: false));
+        var e = Assert.Throws<InvalidDataException>(() => Corpus.Characters("aaz", new Vocabulary(["a"]), grow: false, "input.txt"));
+        Assert.Contains("input.txt, character 2: 'z'", e.Message);
+        Assert.Throws<InvalidDataException>(() => Corpus.Characters("", new Vocabulary(), grow: true));
+    }
+
+    [Fact]
     public void Parse_FixedVocabulary_MapsUnknownWordsToUnk()
     {
         var vocabulary = new Vocabulary(["a", "<unk>", "<eos>"]);

@@ -158,6 +158,16 @@ public sealed class CheckpointTests : IDisposable
     }
 
     [Fact]
+    public void SaveThenLoad_CharacterVocabulary_KeepsSpacesAndLineEnds()
+    {
+        var vocabulary = new Vocabulary(["a", " ", "\n", "\""]);
+        var model = new Rnnlm(new RnnlmConfig(4, 3, 3));
+        string path = Path.Combine(_dir, "chars.safetensors");
+        Checkpoint.Save(path, model, vocabulary);
+        Assert.Equal(vocabulary.Words, Checkpoint.Load(path).Vocabulary!.Words);
+    }
+
+    [Fact]
     public void LoadInto_AModelBuiltInCode_CopiesItsParametersByName()
     {
         string path = Path.Combine(_dir, "custom.safetensors");

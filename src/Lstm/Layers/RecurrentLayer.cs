@@ -1,0 +1,58 @@
+namespace Lstm.Layers;
+
+/// <summary>
+/// What <see cref="TimeLSTM"/> and <see cref="TimeRNN"/> share: the parameters Wx [D,G], Wh [H,G], b [G] of one fused
+/// affine per step, the sizes, and whether the state carries and which steps are returned. The cell is the subclass's.
+/// </summary>
+public abstract class RecurrentLayer : IRecurrentLayer
+{
+    private protected RecurrentLayer(Parameter wx, Parameter wh, Parameter b, int gates, bool stateful, bool returnSequences, string name)
+        => Core = new RecurrentCore(wx, wh, b, gates, stateful, returnSequences, name);
+
+    private protected RecurrentCore Core { get; }
+
+    /// <summary>Wx [D,G]: the input weights, gates side by side.</summary>
+    public Parameter Wx => Core.Wx;
+
+    /// <summary>Wh [H,G]: the recurrent weights.</summary>
+    public Parameter Wh => Core.Wh;
+
+    /// <summary>b [G].</summary>
+    public Parameter B => Core.B;
+
+    /// <inheritdoc/>
+    public IReadOnlyList<Parameter> Parameters => Core.Parameters;
+
+    /// <inheritdoc/>
+    public bool Stateful => Core.Stateful;
+
+    /// <inheritdoc/>
+    public bool ReturnSequences => Core.ReturnSequences;
+
+    /// <summary>D, the width of each input vector.</summary>
+    public int InputSize => Core.D;
+
+    /// <summary>H, the width of h.</summary>
+    public int HiddenSize => Core.H;
+
+    /// <summary>H.</summary>
+    public int OutputSize => Core.H;
+
+    /// <inheritdoc/>
+    public SequenceShape OutputShape(SequenceShape input) => Core.OutputShape(input);
+
+    /// <inheritdoc/>
+    public abstract RecurrentState? State { get; set; }
+
+    /// <inheritdoc/>
+    public abstract RecurrentState StateGradient { get; }
+
+    /// <summary>Forgets the carried state: the next call starts from zeros.</summary>
+    public void ResetState() => Core.ResetState();
+
+    /// <inheritdoc/>
+    public abstract ReadOnlyMemory<float> Forward(ReadOnlyMemory<float> xs, SequenceShape shape, bool training = false);
+
+    /// <inheritdoc/>
+    public abstract ReadOnlyMemory<float> Backward(ReadOnlyMemory<float> dys);
+}
