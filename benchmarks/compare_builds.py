@@ -15,6 +15,7 @@ ap.add_argument("--workloads", default="W1,W2,W3-512")
 ap.add_argument("--rounds", type=int, default=7)
 ap.add_argument("--threads", type=int, default=2)
 ap.add_argument("--seconds", type=float, default=2.0)
+ap.add_argument("--raw", action="store_true", help="also print every round's A/B tokens/s")
 args = ap.parse_args()
 
 
@@ -36,5 +37,7 @@ for name in args.workloads.split(","):
         a.append(run(args.a, name))
         b.append(run(args.b, name))
     ratios = [y / x for x, y in zip(a, b)]
+    if args.raw:
+        print("  rounds: " + ", ".join(f"{x:,.0f}/{y:,.0f}" for x, y in zip(a, b)), flush=True)
     print(f"| {name} | {statistics.median(a):,.0f} | {statistics.median(b):,.0f} | {statistics.median(b) / statistics.median(a):.3f} "
           f"| {statistics.median(ratios):.3f} |", flush=True)

@@ -21,6 +21,7 @@ internal static class TrainCommand
     {
         var data = new Option<string?>("--data") { Description = "A folder with ptb.train.txt (ptb.valid.txt, ptb.test.txt optional) or a single text file. Without it: a generated language with long-range dependencies, LSTM against plain RNN." };
         var model = new Option<ModelRecipe>("--model") { Description = "rnnlm (the book's Rnnlm) or better (the book's BetterRnnlm).", DefaultValueFactory = _ => ModelRecipe.Rnnlm };
+        var cell = new Option<RecurrentCell?>("--cell") { Description = "lstm (the recipes'), gru (PyTorch's GRU) or rnn." };
         var embed = new Option<int?>("--embed") { Description = "D, the embedding width (rnnlm 100, better 650)." }.AtLeast(1);
         var hidden = new Option<int?>("--hidden") { Description = "H, the LSTM width (rnnlm 100, better 650)." }.AtLeast(1);
         var layers = new Option<int?>("--layers") { Description = "LSTM layers (rnnlm 1, better 2)." }.AtLeast(1);
@@ -45,7 +46,7 @@ internal static class TrainCommand
 
         var command = new Command("train", "Train a language model (the book's Rnnlm by default) and report perplexity.")
         {
-            data, model, embed, hidden, layers, dropout, tie, batch, time, lr, clip, epochs, maxSteps, optimizer, seed, threads, save,
+            data, model, cell, embed, hidden, layers, dropout, tie, batch, time, lr, clip, epochs, maxSteps, optimizer, seed, threads, save,
             checkpoint, checkpointEvery, resume, init, vocabFrom, plot,
         };
         command.SetAction(r =>
@@ -66,6 +67,7 @@ internal static class TrainCommand
                     Layers = r.GetValue(layers) ?? recipe.Model.Layers,
                     Dropout = r.GetValue(dropout) ?? recipe.Model.Dropout,
                     TieWeights = r.GetValue(tie) ?? recipe.Model.TieWeights,
+                    Cell = r.GetValue(cell) ?? recipe.Model.Cell,
                 },
                 Optimizer = kind,
                 LearningRate = r.GetValue(lr) ?? (kind == recipe.Optimizer ? recipe.LearningRate : Recipe.DefaultLearningRate(kind)),

@@ -5,24 +5,29 @@ namespace Lstm.IO;
 
 /// <summary>
 /// Weights in the layout of PyTorch's word-language-model example: <c>encoder.weight</c> [V,D],
-/// <c>rnn.weight_ih_l{k}</c> [4H,in], <c>rnn.weight_hh_l{k}</c> [4H,H], <c>rnn.bias_ih_l{k}</c> and
-/// <c>rnn.bias_hh_l{k}</c> [4H], <c>decoder.weight</c> [V,H], <c>decoder.bias</c> [V].
+/// <c>rnn.weight_ih_l{k}</c> [GH,in], <c>rnn.weight_hh_l{k}</c> [GH,H], <c>rnn.bias_ih_l{k}</c> and
+/// <c>rnn.bias_hh_l{k}</c> [GH], <c>decoder.weight</c> [V,H], <c>decoder.bias</c> [V]; G = 4 for an LSTM, 3 for a GRU.
 /// </summary>
 /// <remarks>
-/// PyTorch orders the gates i, f, g, o and stores each weight transposed; this library orders them f, g, i, o
-/// (the book's) and has one bias. Import reorders, transposes and sums the two biases; export writes the bias as
-/// <c>bias_ih</c> and zeros as <c>bias_hh</c>. The weights are tied when <c>decoder.weight</c> equals
-/// <c>encoder.weight</c>.
+/// <para>PyTorch stores each weight transposed. Its LSTM orders the gates i, f, g, o, this library's f, g, i, o (the
+/// book's), with one bias: import reorders, transposes and sums the two biases; export writes the bias as
+/// <c>bias_ih</c> and zeros as <c>bias_hh</c>.</para>
+/// <para>Both GRUs order the gates r, z, n. PyTorch's b_ih and b_hh sum for r and z; for n, b_in stays in the input bias
+/// and b_hn is <see cref="TimeGRU.Bhn"/>; export writes <c>bias_hh</c> as [0, 0, b_hn].</para>
+/// <para>The weights are tied when <c>decoder.weight</c> equals <c>encoder.weight</c>.</para>
 /// </remarks>
 public static class TorchStateDict
 {
-    // Our gate q (f, g, i, o) is PyTorch's gate TorchGate[q] (PyTorch: i, f, g, o).
-    private static readonly int[] TorchGate = [1, 2, 0, 3];
+    // Our gate q is PyTorch's gate TorchGate[q]: LSTM f, g, i, o from PyTorch's i, f, g, o; GRU r, z, n from r, z, n.
+    private static readonly int[] LstmGates = [1, 2, 0, 3], GruGates = [0, 1, 2];
 
     /// <summary>Whether the tensors are in PyTorch's layout (they have <c>encoder.weight</c>).</summary>
     public static bool IsTorchLayout(IReadOnlyList<NamedTensor> tensors) => tensors.Any(t => t.Name == "encoder.weight");
 
-    /// <summary>Builds an LSTM <see cref="Rnnlm"/> from PyTorch tensors; <paramref name="dropout"/> is not stored by PyTorch.</summary>
+    /// <summary>
+    /// Builds an LSTM or GRU <see cref="Rnnlm"/> from PyTorch tensors (the cell from the height of <c>rnn.weight_hh_l0</c>:
+    /// 4H or 3H); <paramref name="dropout"/> is not stored by PyTorch.
+    /// </summary>
     /// <exception cref="InvalidDataException">A tensor is missing or its shape does not fit; the message names it.</exception>
     public static Rnnlm Import(IReadOnlyList<NamedTensor> tensors, float dropout = 0f)
     {
@@ -41,29 +46,38 @@ public static class TorchStateDict
             throw new InvalidDataException($"tensor 'encoder.weight' must be 2-D [V, D]; got [{string.Join(", ", encoder.Shape)}].");
         int V = encoder.Shape[0], D = encoder.Shape[1];
         var hh0 = Get("rnn.weight_hh_l0");
-        int H = hh0.Shape.Length == 2 ? hh0.Shape[1] : throw new InvalidDataException("tensor 'rnn.weight_hh_l0' must be 2-D [4H, H].");
+        int H = hh0.Shape.Length == 2 && hh0.Shape[1] > 0 ? hh0.Shape[1] : throw new InvalidDataException("tensor 'rnn.weight_hh_l0' must be 2-D [GH, H].");
+        var cell = hh0.Shape[0] == 4 * H ? RecurrentCell.Lstm
+            : hh0.Shape[0] == 3 * H ? RecurrentCell.Gru
+            : throw new InvalidDataException($"tensor 'rnn.weight_hh_l0' has shape [{string.Join(", ", hh0.Shape)}]: neither an LSTM's [4H, H] nor a GRU's [3H, H].");
+        int gates = cell == RecurrentCell.Lstm ? 4 : 3;
+        var order = cell == RecurrentCell.Lstm ? LstmGates : GruGates;
         int layers = 0;
         while (byName.ContainsKey($"rnn.weight_ih_l{layers}"))
             layers++;
         var decoder = Get("decoder.weight", V, H);
         bool tied = D == H && decoder.Data.Span.SequenceEqual(encoder.Data.Span);
 
-        var model = new Rnnlm(new RnnlmConfig(V, D, H, layers, dropout, tied));
+        var model = new Rnnlm(new RnnlmConfig(V, D, H, layers, dropout, tied, cell));
         encoder.Data.Span.CopyTo(model.Embedding.W.Value);
         for (int l = 0; l < layers; l++)
         {
             int input = l == 0 ? D : H;
-            var lstm = (TimeLSTM)model.RecurrentLayers[l];
-            FromTorch(Get($"rnn.weight_ih_l{l}", 4 * H, input).Data.Span, input, H, lstm.Wx.Value);
-            FromTorch(Get($"rnn.weight_hh_l{l}", 4 * H, H).Data.Span, H, H, lstm.Wh.Value);
-            var bih = Get($"rnn.bias_ih_l{l}", 4 * H).Data.Span;
-            var bhh = Get($"rnn.bias_hh_l{l}", 4 * H).Data.Span;
-            var b = lstm.B.Value;
-            for (int q = 0; q < 4; q++)
+            var layer = (RecurrentLayer)model.RecurrentLayers[l];
+            FromTorch(Get($"rnn.weight_ih_l{l}", gates * H, input).Data.Span, input, H, order, layer.Wx.Value);
+            FromTorch(Get($"rnn.weight_hh_l{l}", gates * H, H).Data.Span, H, H, order, layer.Wh.Value);
+            var bih = Get($"rnn.bias_ih_l{l}", gates * H).Data.Span;
+            var bhh = Get($"rnn.bias_hh_l{l}", gates * H).Data.Span;
+            var b = layer.B.Value;
+            for (int q = 0; q < gates; q++)
             {
+                // The GRU's b_hn stays apart: it sits inside r ⊙ (…).
+                bool summed = cell == RecurrentCell.Lstm || q < 2;
                 for (int j = 0; j < H; j++)
-                    b[q * H + j] = bih[TorchGate[q] * H + j] + bhh[TorchGate[q] * H + j];
+                    b[q * H + j] = bih[order[q] * H + j] + (summed ? bhh[order[q] * H + j] : 0f);
             }
+            if (layer is TimeGRU gru)
+                bhh.Slice(2 * H, H).CopyTo(gru.Bhn.Value);
         }
         if (!tied)
             Transpose(decoder.Data.Span, V, H, model.Affine.W.Value);
@@ -71,28 +85,33 @@ public static class TorchStateDict
         return model;
     }
 
-    /// <summary>The model's weights in PyTorch's layout (LSTM models only).</summary>
+    /// <summary>The model's weights in PyTorch's layout (LSTM and GRU models).</summary>
     /// <exception cref="ArgumentException">The model stacks plain RNN layers.</exception>
     public static IReadOnlyList<NamedTensor> Export(Rnnlm model)
     {
         var config = model.Config;
-        if (config.Cell != RecurrentCell.Lstm)
-            throw new ArgumentException("Only LSTM models have a PyTorch word-language-model layout.", nameof(model));
+        if (config.Cell == RecurrentCell.Rnn)
+            throw new ArgumentException("Only LSTM and GRU models have a PyTorch word-language-model layout.", nameof(model));
         int V = config.VocabularySize, D = config.EmbeddingSize, H = config.HiddenSize;
+        int gates = config.Cell == RecurrentCell.Lstm ? 4 : 3;
+        var order = config.Cell == RecurrentCell.Lstm ? LstmGates : GruGates;
         var embedding = model.Embedding.W.Value;
         var tensors = new List<NamedTensor> { new("encoder.weight", [V, D], embedding.ToArray()) };
         for (int l = 0; l < config.Layers; l++)
         {
             int input = l == 0 ? D : H;
-            var lstm = (TimeLSTM)model.RecurrentLayers[l];
-            tensors.Add(new($"rnn.weight_ih_l{l}", [4 * H, input], ToTorch(lstm.Wx.Value, input, H)));
-            tensors.Add(new($"rnn.weight_hh_l{l}", [4 * H, H], ToTorch(lstm.Wh.Value, H, H)));
-            var b = lstm.B.Value;
-            var bih = new float[4 * H];
-            for (int q = 0; q < 4; q++)
-                b.Slice(q * H, H).CopyTo(bih.AsSpan(TorchGate[q] * H));
-            tensors.Add(new($"rnn.bias_ih_l{l}", [4 * H], bih));
-            tensors.Add(new($"rnn.bias_hh_l{l}", [4 * H], new float[4 * H]));
+            var layer = (RecurrentLayer)model.RecurrentLayers[l];
+            tensors.Add(new($"rnn.weight_ih_l{l}", [gates * H, input], ToTorch(layer.Wx.Value, input, H, order)));
+            tensors.Add(new($"rnn.weight_hh_l{l}", [gates * H, H], ToTorch(layer.Wh.Value, H, H, order)));
+            var b = layer.B.Value;
+            var bih = new float[gates * H];
+            for (int q = 0; q < gates; q++)
+                b.Slice(q * H, H).CopyTo(bih.AsSpan(order[q] * H));
+            var bhh = new float[gates * H];
+            if (layer is TimeGRU gru)
+                gru.Bhn.Value.CopyTo(bhh.AsSpan(2 * H));
+            tensors.Add(new($"rnn.bias_ih_l{l}", [gates * H], bih));
+            tensors.Add(new($"rnn.bias_hh_l{l}", [gates * H], bhh));
         }
         var decoder = new float[V * H];
         if (config.TieWeights)
@@ -104,28 +123,30 @@ public static class TorchStateDict
         return tensors;
     }
 
-    /// <summary>Ours W[r, q·H + j] = PyTorch's w[TorchGate[q]·H + j, r], for a [4H, rows] PyTorch weight.</summary>
-    private static void FromTorch(ReadOnlySpan<float> torch, int rows, int H, Span<float> ours)
+    /// <summary>Ours W[r, q·H + j] = PyTorch's w[order[q]·H + j, r], for a [GH, rows] PyTorch weight.</summary>
+    private static void FromTorch(ReadOnlySpan<float> torch, int rows, int H, int[] order, Span<float> ours)
     {
+        int G = order.Length * H;
         for (int r = 0; r < rows; r++)
         {
-            for (int q = 0; q < 4; q++)
+            for (int q = 0; q < order.Length; q++)
             {
                 for (int j = 0; j < H; j++)
-                    ours[r * 4 * H + q * H + j] = torch[(TorchGate[q] * H + j) * rows + r];
+                    ours[r * G + q * H + j] = torch[(order[q] * H + j) * rows + r];
             }
         }
     }
 
-    private static float[] ToTorch(ReadOnlySpan<float> ours, int rows, int H)
+    private static float[] ToTorch(ReadOnlySpan<float> ours, int rows, int H, int[] order)
     {
-        var torch = new float[4 * H * rows];
+        int G = order.Length * H;
+        var torch = new float[G * rows];
         for (int r = 0; r < rows; r++)
         {
-            for (int q = 0; q < 4; q++)
+            for (int q = 0; q < order.Length; q++)
             {
                 for (int j = 0; j < H; j++)
-                    torch[(TorchGate[q] * H + j) * rows + r] = ours[r * 4 * H + q * H + j];
+                    torch[(order[q] * H + j) * rows + r] = ours[r * G + q * H + j];
             }
         }
         return torch;

@@ -5,8 +5,8 @@ using System.Runtime.CompilerServices;
 namespace Lstm.Kernels;
 
 /// <summary>
-/// The element-wise work of one time step of an LSTM or a plain RNN, one batch row at a time (H values per gate).
-/// Gate order f, g, i, o, as in the book.
+/// The element-wise work of one time step of an LSTM, a GRU or a plain RNN, one batch row at a time (H values per gate).
+/// Gate order f, g, i, o for the LSTM, as in the book; r, z, n for the GRU, as in PyTorch.
 /// </summary>
 internal static class RecurrentCells
 {
@@ -73,6 +73,77 @@ internal static class RecurrentCells
             dA[H + j] = ds * i[j] * (1 - g[j] * g[j]);
             dA[2 * H + j] = ds * g[j] * i[j] * (1 - i[j]);
             dA[3 * H + j] = dh[j] * tc * o[j] * (1 - o[j]);
+        }
+    }
+
+    /// <summary>
+    /// GRU forward (PyTorch's formulation), from the input part <paramref name="gates"/> [3H] = x·Wx + b and the recurrent
+    /// part <paramref name="ah"/> [3H] = h_prev·Wh + [0, 0, b_hn], gates r, z, n:
+    /// r = σ(a_r + ah_r), z = σ(a_z + ah_z), n = tanh(a_n + r ⊙ ah_n) (in place in <paramref name="gates"/>);
+    /// h = (1 − z) ⊙ n + z ⊙ h_prev.
+    /// </summary>
+    public static void GruForward(Span<float> gates, ReadOnlySpan<float> ah, ReadOnlySpan<float> hPrev, Span<float> h)
+    {
+        int H = h.Length;
+        var rz = gates[..(2 * H)];
+        var r = gates[..H];
+        var z = gates.Slice(H, H);
+        var n = gates.Slice(2 * H, H);
+        TensorPrimitives.Add(rz, ah[..(2 * H)], rz);
+        TensorPrimitives.Sigmoid(rz, rz);
+        TensorPrimitives.FusedMultiplyAdd(r, ah.Slice(2 * H, H), n, n);
+        TensorPrimitives.Tanh(n, n);
+        TensorPrimitives.Subtract(hPrev, n, h);
+        TensorPrimitives.FusedMultiplyAdd(z, h, n, h);
+    }
+
+    /// <summary>
+    /// GRU backward, from the activated <paramref name="gates"/> r, z, n [3H] and the recurrent part <paramref name="ah"/>:
+    /// dn = dh ⊙ (1 − z) ⊙ (1 − n²); dr = dn ⊙ ah_n ⊙ r(1 − r); dz = dh ⊙ (h_prev − n) ⊙ z(1 − z);
+    /// dA = [dr | dz | dn] (the input part), dAh = [dr | dz | dn ⊙ r] (the recurrent part), and the direct path
+    /// dh_prev = dh ⊙ z (written; the recurrent product adds dAh·Whᵀ to it).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void GruBackward(ReadOnlySpan<float> gates, ReadOnlySpan<float> ah, ReadOnlySpan<float> hPrev, ReadOnlySpan<float> dh,
+        Span<float> dA, Span<float> dAh, Span<float> dhPrev)
+    {
+        int H = dh.Length, j = 0;
+        var r = gates[..H];
+        var z = gates.Slice(H, H);
+        var n = gates.Slice(2 * H, H);
+        var hn = ah.Slice(2 * H, H);
+        if (Vector.IsHardwareAccelerated)
+        {
+            var one = Vector<float>.One;
+            for (; j <= H - Vector<float>.Count; j += Vector<float>.Count)
+            {
+                var rv = new Vector<float>(r[j..]);
+                var zv = new Vector<float>(z[j..]);
+                var nv = new Vector<float>(n[j..]);
+                var dhv = new Vector<float>(dh[j..]);
+                var dn = dhv * (one - zv) * (one - nv * nv);
+                var dr = dn * new Vector<float>(hn[j..]) * rv * (one - rv);
+                var dz = dhv * (new Vector<float>(hPrev[j..]) - nv) * zv * (one - zv);
+                dr.CopyTo(dA[j..]);
+                dz.CopyTo(dA[(H + j)..]);
+                dn.CopyTo(dA[(2 * H + j)..]);
+                dr.CopyTo(dAh[j..]);
+                dz.CopyTo(dAh[(H + j)..]);
+                (dn * rv).CopyTo(dAh[(2 * H + j)..]);
+                (dhv * zv).CopyTo(dhPrev[j..]);
+            }
+        }
+
+        for (; j < H; j++)
+        {
+            float dn = dh[j] * (1 - z[j]) * (1 - n[j] * n[j]);
+            float dr = dn * hn[j] * r[j] * (1 - r[j]);
+            float dz = dh[j] * (hPrev[j] - n[j]) * z[j] * (1 - z[j]);
+            dA[j] = dAh[j] = dr;
+            dA[H + j] = dAh[H + j] = dz;
+            dA[2 * H + j] = dn;
+            dAh[2 * H + j] = dn * r[j];
+            dhPrev[j] = dh[j] * z[j];
         }
     }
 

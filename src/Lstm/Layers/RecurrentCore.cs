@@ -5,11 +5,16 @@ using Lstm.Kernels;
 namespace Lstm.Layers;
 
 /// <summary>
-/// The time loop shared by <see cref="TimeLSTM"/> and <see cref="TimeRNN"/>, with the matrix products arranged as
-/// cuDNN and oneDNN do: the input projection of all N·T rows in one product before the loop, only h·Wh inside it,
-/// and dWx, dWh, dxs in one product each after the backward loop. The layer supplies the element-wise cell.
-/// G = 4H for the LSTM (gates f, g, i, o), H for the RNN.
+/// The time loop shared by <see cref="TimeLSTM"/>, <see cref="TimeRNN"/> and <see cref="TimeGRU"/>, with the matrix
+/// products arranged as cuDNN and oneDNN do: the input projection of all N·T rows in one product before the loop, only
+/// h·Wh inside it, and dWx, dWh, dxs in one product each after the backward loop. The layer supplies the element-wise
+/// cell. G = 4H for the LSTM (gates f, g, i, o), 3H for the GRU (r, z, n), H for the RNN.
 /// </summary>
+/// <remarks>
+/// The LSTM and the RNN add h·Wh into the pre-activations A, and one dA serves dWx and dWh. The GRU needs h·Wh apart
+/// (its n gate multiplies the recurrent part by r), so with <c>separateRecurrent</c> the products go to Ah [N,T,G] and
+/// the recurrent gradient to its own dAh.
+/// </remarks>
 internal sealed class RecurrentCore
 {
     private readonly Parameter _wx, _wh, _b;
@@ -17,8 +22,10 @@ internal sealed class RecurrentCore
     private ReadOnlyMemory<float> _xs;
     private bool _hasState, _hasBackward;
 
-    // Per (N, T): pre-activations, then activations, A [N,T,G]; hs [N,T,H]; h_prev [N,T,H]; dA [N,T,G]; dxs [N,T,D].
-    private float[] _a = [], _hs = [], _hPrev = [], _dA = [], _dxs = [];
+    // Per (N, T): pre-activations, then activations, A [N,T,G]; hs [N,T,H]; h_prev [N,T,H]; dA [N,T,G]; dxs [N,T,D];
+    // with a separate recurrent part, h_prev·Wh + its bias Ah [N,T,G] and dAh [N,T,G] (otherwise dAh is dA).
+    private float[] _a = [], _hs = [], _hPrev = [], _dA = [], _dxs = [], _ah = [], _dAh = [];
+    private readonly bool _separateRecurrent;
 
     // Per N: carried h [N,H]; dh carried backward [N,H]; dh of the current step [N,H]; the last step's h [N,H] when
     // only that is returned. Per layer: Whᵀ [G,H].
@@ -29,7 +36,7 @@ internal sealed class RecurrentCore
     private float[] _whPadded = [];
     private int _whLd;
 
-    public RecurrentCore(Parameter wx, Parameter wh, Parameter b, int gates, bool stateful, bool returnSequences, string layer)
+    public RecurrentCore(Parameter wx, Parameter wh, Parameter b, int gates, bool stateful, bool returnSequences, string layer, bool separateRecurrent = false)
     {
         int H = wh.Rows;
         if (wh.Cols != gates * H)
@@ -38,7 +45,7 @@ internal sealed class RecurrentCore
             throw new ArgumentException($"{layer}: Wx is {wx.Rows}×{wx.Cols}; expected D×{gates}H = {wx.Rows}×{gates * H}.", nameof(wx));
         if (b.Length != gates * H)
             throw new ArgumentException($"{layer}: b has {b.Length} values; expected {gates}H = {gates * H}.", nameof(b));
-        (_wx, _wh, _b, _layer, Stateful, ReturnSequences) = (wx, wh, b, layer, stateful, returnSequences);
+        (_wx, _wh, _b, _layer, Stateful, ReturnSequences, _separateRecurrent) = (wx, wh, b, layer, stateful, returnSequences, separateRecurrent);
         Parameters = [wx, wh, b];
     }
 
@@ -86,6 +93,9 @@ internal sealed class RecurrentCore
 
     public Span<float> Hs => _hs;
 
+    /// <summary>h_prev [N,T,H] of every step, recorded by <see cref="EndForward"/>.</summary>
+    public ReadOnlySpan<float> HPrev => _hPrev;
+
     /// <summary>The layer's output: hs [N,T,H], or the last step's h [N,1,H].</summary>
     public ReadOnlyMemory<float> Output => ReturnSequences ? _hs : _last;
 
@@ -94,6 +104,15 @@ internal sealed class RecurrentCore
     public Span<float> HState => _h;
 
     public Span<float> DA => _dA;
+
+    /// <summary>Ah [N,T,G], h_prev·Wh and its bias (separate recurrent part only).</summary>
+    public Span<float> AH => _ah;
+
+    /// <summary>dAh [N,T,G], the gradient of Ah (separate recurrent part only).</summary>
+    public Span<float> DAH => _dAh;
+
+    /// <summary>The dh carried to step t−1, row n: a cell with a direct path from h_prev to h writes its part here before <see cref="BackwardRecurrent"/> adds the rest.</summary>
+    public Span<float> DhCarried(int n) => _dh.AsSpan(n * H, H);
 
     public ReadOnlySpan<float> Dh => _hasBackward ? _dh : throw new InvalidOperationException($"{_layer}: no backward pass yet.");
 
@@ -125,6 +144,15 @@ internal sealed class RecurrentCore
 
         Buffers.Ensure(ref _a, N * T * G);
         Buffers.Ensure(ref _dA, N * T * G);
+        if (_separateRecurrent)
+        {
+            Buffers.Ensure(ref _ah, N * T * G);
+            Buffers.Ensure(ref _dAh, N * T * G);
+        }
+        else
+        {
+            _dAh = _dA;
+        }
         Buffers.Ensure(ref _hs, N * T * H);
         Buffers.Ensure(ref _hPrev, N * T * H);
         Buffers.Ensure(ref _dxs, N * T * D);
@@ -160,6 +188,25 @@ internal sealed class RecurrentCore
             Gemm.MatMulAdd(_hs.AsSpan((t - 1) * H), T * H, Transpose.No, WhForSteps, _whLd, Transpose.No, N, G, H, _a.AsSpan(t * G), T * G);
         else if (Carried)
             Gemm.MatMulAdd(_h, H, Transpose.No, WhForSteps, _whLd, Transpose.No, N, G, H, _a, T * G);
+    }
+
+    /// <summary>Ah[:, t] = h_prev·Wh + bias [G], h_prev being the carried state at t = 0 (zeros when none) and hs[:, t−1] after.</summary>
+    public void WriteRecurrent(int t, ReadOnlySpan<float> bias)
+    {
+        int H = this.H, G = this.G;
+        if (t > 0)
+        {
+            Gemm.MatMulBias(_hs.AsSpan((t - 1) * H), T * H, Transpose.No, WhForSteps, _whLd, Transpose.No, bias, N, G, H, _ah.AsSpan(t * G), T * G);
+        }
+        else if (Carried)
+        {
+            Gemm.MatMulBias(_h, H, Transpose.No, WhForSteps, _whLd, Transpose.No, bias, N, G, H, _ah, T * G);
+        }
+        else
+        {
+            for (int n = 0; n < N; n++)
+                bias.CopyTo(_ah.AsSpan(n * T * G, G));
+        }
     }
 
     /// <summary>Records h_prev of every (n, t) for dWh, and keeps the last h (as the state when stateful).</summary>
@@ -219,16 +266,24 @@ internal sealed class RecurrentCore
         }
     }
 
-    /// <summary>dh_prev = dA[:, t]·Whᵀ, carried to step t−1 (and kept as <see cref="Dh"/> after t = 0).</summary>
-    public void BackwardRecurrent(int t)
-        => Gemm.MatMul(_dA.AsSpan(t * G), T * G, Transpose.No, _whT, Padded(H), Transpose.No, N, H, G, _dh, H);
+    /// <summary>
+    /// dh_prev = dAh[:, t]·Whᵀ (added to what the cell wrote into <see cref="DhCarried"/> when <paramref name="add"/>),
+    /// carried to step t−1 (and kept as <see cref="Dh"/> after t = 0).
+    /// </summary>
+    public void BackwardRecurrent(int t, bool add = false)
+    {
+        if (add)
+            Gemm.MatMulAdd(_dAh.AsSpan(t * G), T * G, Transpose.No, _whT, Padded(H), Transpose.No, N, H, G, _dh, H);
+        else
+            Gemm.MatMul(_dAh.AsSpan(t * G), T * G, Transpose.No, _whT, Padded(H), Transpose.No, N, H, G, _dh, H);
+    }
 
-    /// <summary>dWx += xsᵀ·dA, dWh += h_prevᵀ·dA, db += Σ_rows dA (added into the gradients); returns dxs = dA·Wxᵀ.</summary>
+    /// <summary>dWx += xsᵀ·dA, dWh += h_prevᵀ·dAh, db += Σ_rows dA (added into the gradients); returns dxs = dA·Wxᵀ.</summary>
     public ReadOnlyMemory<float> EndBackward()
     {
         int D = this.D, H = this.H, G = this.G, rows = N * T;
         Gemm.MatMulAdd(_xs.Span, D, Transpose.Yes, _dA, G, Transpose.No, D, G, rows, _wx.Grad, G);
-        Gemm.MatMulAdd(_hPrev, H, Transpose.Yes, _dA, G, Transpose.No, H, G, rows, _wh.Grad, G);
+        Gemm.MatMulAdd(_hPrev, H, Transpose.Yes, _dAh, G, Transpose.No, H, G, rows, _wh.Grad, G);
         Elementwise.AddColumnSums(_dA, rows, G, _b.Grad);
         Gemm.MatMul(_dA, G, Transpose.No, _wx.Value, G, Transpose.Yes, rows, D, G, _dxs, D);
         _hasBackward = true;

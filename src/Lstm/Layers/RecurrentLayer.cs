@@ -1,13 +1,14 @@
 namespace Lstm.Layers;
 
 /// <summary>
-/// What <see cref="TimeLSTM"/> and <see cref="TimeRNN"/> share: the parameters Wx [D,G], Wh [H,G], b [G] of one fused
+/// What <see cref="TimeLSTM"/>, <see cref="TimeRNN"/> and <see cref="TimeGRU"/> share: the parameters Wx [D,G], Wh [H,G], b [G] of one fused
 /// affine per step, the sizes, and whether the state carries and which steps are returned. The cell is the subclass's.
 /// </summary>
 public abstract class RecurrentLayer : IRecurrentLayer
 {
-    private protected RecurrentLayer(Parameter wx, Parameter wh, Parameter b, int gates, bool stateful, bool returnSequences, string name)
-        => Core = new RecurrentCore(wx, wh, b, gates, stateful, returnSequences, name);
+    private protected RecurrentLayer(Parameter wx, Parameter wh, Parameter b, int gates, bool stateful, bool returnSequences, string name,
+        bool separateRecurrent = false)
+        => Core = new RecurrentCore(wx, wh, b, gates, stateful, returnSequences, name, separateRecurrent);
 
     private protected RecurrentCore Core { get; }
 
@@ -21,7 +22,7 @@ public abstract class RecurrentLayer : IRecurrentLayer
     public Parameter B => Core.B;
 
     /// <inheritdoc/>
-    public IReadOnlyList<Parameter> Parameters => Core.Parameters;
+    public virtual IReadOnlyList<Parameter> Parameters => Core.Parameters;
 
     /// <inheritdoc/>
     public bool Stateful => Core.Stateful;

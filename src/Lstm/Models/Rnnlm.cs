@@ -4,12 +4,13 @@ namespace Lstm.Models;
 
 /// <summary>
 /// A recurrent language model (the book's <c>Rnnlm</c> and <c>BetterRnnlm</c>): token ids xs [N,T] →
-/// Embedding → [Dropout → TimeLSTM] × L → Dropout → Affine → scores [N,T,V] → SoftmaxWithLoss against ts [N,T].
+/// Embedding → [Dropout → TimeLSTM (or TimeGRU, TimeRNN)] × L → Dropout → Affine → scores [N,T,V] → SoftmaxWithLoss against ts [N,T].
 /// </summary>
 /// <remarks>
 /// <para>Initialisation as in the book: embedding N(0,1)/100; Wx N(0,1)/√D; Wh N(0,1)/√H; biases 0; affine
 /// N(0,1)/√H (the embedding itself when tied). Parameters are named <c>embed.W</c>, <c>lstm{l}.Wx</c> (<c>rnn{l}</c>
-/// for the plain RNN), <c>lstm{l}.Wh</c>, <c>lstm{l}.b</c>, <c>affine.W</c> (absent when tied), <c>affine.b</c>.</para>
+/// for the plain RNN, <c>gru{l}</c> for the GRU, which adds <c>gru{l}.b_hn</c>), <c>lstm{l}.Wh</c>, <c>lstm{l}.b</c>,
+/// <c>affine.W</c> (absent when tied), <c>affine.b</c>.</para>
 /// <para>The recurrent layers are stateful: state carries from one call to the next until
 /// <see cref="Model.ResetState"/>. No managed allocation per step once the buffers exist for a batch shape.</para>
 /// </remarks>
@@ -46,9 +47,12 @@ public class Rnnlm : SequentialModel
             int input = l == 0 ? D : H;
             if (dropout)
                 layers.Add(new TimeDropout(config.Dropout, random, input));
-            layers.Add(config.Cell == RecurrentCell.Lstm
-                ? TimeLSTM.Create(parameters, $"lstm{l}", input, H, random, stateful: true)
-                : TimeRNN.Create(parameters, $"rnn{l}", input, H, random, stateful: true));
+            layers.Add(config.Cell switch
+            {
+                RecurrentCell.Rnn => TimeRNN.Create(parameters, $"rnn{l}", input, H, random, stateful: true),
+                RecurrentCell.Gru => TimeGRU.Create(parameters, $"gru{l}", input, H, random, stateful: true),
+                _ => TimeLSTM.Create(parameters, $"lstm{l}", input, H, random, stateful: true),
+            });
         }
         if (dropout)
             layers.Add(new TimeDropout(config.Dropout, random, H));

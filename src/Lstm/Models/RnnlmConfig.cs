@@ -10,6 +10,9 @@ public enum RecurrentCell
 
     /// <summary><see cref="Layers.TimeRNN"/>, the plain RNN the book compares against.</summary>
     Rnn,
+
+    /// <summary><see cref="Layers.TimeGRU"/>, PyTorch's GRU.</summary>
+    Gru,
 }
 
 /// <summary>
@@ -23,7 +26,7 @@ public enum RecurrentCell
 /// <param name="Layers">How many recurrent layers are stacked.</param>
 /// <param name="Dropout">Dropout ratio before and after each recurrent layer in training (0 for none).</param>
 /// <param name="TieWeights">Whether the output affine uses the transposed embedding matrix (needs D = H).</param>
-/// <param name="Cell">LSTM or plain RNN.</param>
+/// <param name="Cell">LSTM, GRU or plain RNN.</param>
 public sealed record RnnlmConfig(
     int VocabularySize,
     int EmbeddingSize = 100,

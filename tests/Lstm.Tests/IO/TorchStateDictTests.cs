@@ -68,6 +68,21 @@ public class TorchStateDictTests
     }
 
     [Fact]
+    public void Export_ThenImport_Gru_RoundTripsWithBhnInBiasHh()
+    {
+        var model = new Lstm.Models.Rnnlm(new Lstm.Models.RnnlmConfig(7, 4, 5, Layers: 2, Cell: Lstm.Models.RecurrentCell.Gru), seed: 2);
+        TestData.Uniform(new Random(3), model.Parameters.Values.Length).CopyTo(model.Parameters.Values, 0);
+        var tensors = TorchStateDict.Export(model);
+        var bhh = tensors.Single(t => t.Name == "rnn.bias_hh_l1");
+        Assert.Equal([15], bhh.Shape);
+        Assert.All(bhh.Data.ToArray()[..10], v => Assert.Equal(0f, v));
+        Assert.Equal(model.Parameters["gru1.b_hn"].Value.ToArray(), bhh.Data.ToArray()[10..]);
+        var again = TorchStateDict.Import(tensors);
+        Assert.Equal(model.Config, again.Config);
+        Assert.True(model.Parameters.Values.AsSpan().SequenceEqual(again.Parameters.Values));
+    }
+
+    [Fact]
     public void Import_WrongShape_NamesTheTensor()
     {
         var (tensors, _) = SafeTensors.Read(Fixture("torch-lm.safetensors"));

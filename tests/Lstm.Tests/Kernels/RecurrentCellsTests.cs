@@ -58,6 +58,56 @@ public class RecurrentCellsTests
 
     [Theory]
     [MemberData(nameof(OddSizes))]
+    public void GruForward_MatchesScalarReference(int H)
+    {
+        var random = new Random(H + 3000);
+        var a = TestData.Uniform(random, 3 * H, 3f);
+        var ah = TestData.Uniform(random, 3 * H, 3f);
+        var hPrev = TestData.Uniform(random, H);
+        var gates = (float[])a.Clone();
+        var h = new float[H];
+        RecurrentCells.GruForward(gates, ah, hPrev, h);
+        static double Sigmoid(double v) => 1 / (1 + Math.Exp(-v));
+        for (int j = 0; j < H; j++)
+        {
+            double r = Sigmoid((double)a[j] + ah[j]), z = Sigmoid((double)a[H + j] + ah[H + j]);
+            double n = Math.Tanh(a[2 * H + j] + r * ah[2 * H + j]);
+            Assert.Equal(r, gates[j], 2e-6);
+            Assert.Equal(z, gates[H + j], 2e-6);
+            Assert.Equal(n, gates[2 * H + j], 2e-6);
+            Assert.Equal((1 - z) * n + z * hPrev[j], h[j], 2e-6);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(OddSizes))]
+    public void GruBackward_MatchesScalarReference(int H)
+    {
+        var random = new Random(H + 4000);
+        var gates = TestData.Uniform(random, 3 * H);
+        var ah = TestData.Uniform(random, 3 * H, 2f);
+        var hPrev = TestData.Uniform(random, H);
+        var dh = TestData.Uniform(random, H);
+        float[] dA = new float[3 * H], dAh = new float[3 * H], dhPrev = new float[H];
+        RecurrentCells.GruBackward(gates, ah, hPrev, dh, dA, dAh, dhPrev);
+        for (int j = 0; j < H; j++)
+        {
+            double r = gates[j], z = gates[H + j], n = gates[2 * H + j];
+            double dn = dh[j] * (1 - z) * (1 - n * n);
+            double dr = dn * ah[2 * H + j] * r * (1 - r);
+            double dz = dh[j] * (hPrev[j] - n) * z * (1 - z);
+            Assert.Equal(dr, dA[j], 1e-5);
+            Assert.Equal(dz, dA[H + j], 1e-5);
+            Assert.Equal(dn, dA[2 * H + j], 1e-5);
+            Assert.Equal(dr, dAh[j], 1e-5);
+            Assert.Equal(dz, dAh[H + j], 1e-5);
+            Assert.Equal(dn * r, dAh[2 * H + j], 1e-5);
+            Assert.Equal(dh[j] * z, dhPrev[j], 1e-5);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(OddSizes))]
     public void Rnn_MatchesScalarReference(int H)
     {
         var random = new Random(H + 2000);

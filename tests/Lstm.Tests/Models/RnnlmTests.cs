@@ -11,6 +11,7 @@ public class RnnlmTests
     [InlineData(1, 0f, false, RecurrentCell.Lstm)]  // the book's Rnnlm
     [InlineData(2, 0.3f, true, RecurrentCell.Lstm)] // BetterRnnlm: two layers, dropout, tied
     [InlineData(2, 0f, false, RecurrentCell.Rnn)]
+    [InlineData(2, 0.3f, true, RecurrentCell.Gru)]
     public void Backward_WholeModel_MatchesFiniteDifferences(int layers, float dropout, bool tied, RecurrentCell cell)
     {
         var model = new Rnnlm(new RnnlmConfig(V, 5, 5, layers, dropout, tied, cell), seed: 3);
