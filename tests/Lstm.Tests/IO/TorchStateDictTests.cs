@@ -5,41 +5,47 @@ using Lstm.Training;
 namespace Lstm.Tests.IO;
 
 /// <summary>
-/// Against a golden fixture made with PyTorch 1.13 (Fixtures/make_torch_fixture.py): a 2-layer LSTM language model
-/// in the layout of PyTorch's word-language-model example, its perplexity under the book's evaluation, and its
-/// weights after 3 SGD steps with the book's batching and clipping (bias_hh frozen at zero, as the spec advises).
+/// Against golden fixtures made with PyTorch 1.13 (Fixtures/make_torch_fixture.py): 2-layer LSTM and GRU language
+/// models in the layout of PyTorch's word-language-model example, their perplexity under the book's evaluation, and
+/// their weights after 3 SGD steps with the book's batching and clipping (bias_hh frozen at zero, as the spec advises;
+/// for the GRU only its r and z parts, its n part being b_hn).
 /// </summary>
 public class TorchStateDictTests
 {
     private static string Fixture(string name) => Path.Combine(AppContext.BaseDirectory, "Fixtures", name);
 
-    private static (int[] Corpus, JsonElement Json) Expected()
+    private static (int[] Corpus, JsonElement Json) Expected(string fixture)
     {
-        var json = JsonDocument.Parse(File.ReadAllText(Fixture("torch-lm.json"))).RootElement;
+        var json = JsonDocument.Parse(File.ReadAllText(Fixture($"{fixture}.json"))).RootElement;
         return (json.GetProperty("corpus").EnumerateArray().Select(e => e.GetInt32()).ToArray(), json);
     }
 
-    [Fact]
-    public void Import_SameWeightsSameData_GivesPyTorchsPerplexity()
+    [Theory]
+    [InlineData("torch-lm")]
+    [InlineData("torch-gru-lm")]
+    public void Import_SameWeightsSameData_GivesPyTorchsPerplexity(string fixture)
     {
-        var (tensors, _) = SafeTensors.Read(Fixture("torch-lm.safetensors"));
+        var (tensors, _) = SafeTensors.Read(Fixture($"{fixture}.safetensors"));
         var model = TorchStateDict.Import(tensors);
-        var (corpus, json) = Expected();
+        Assert.Equal(fixture == "torch-lm" ? Lstm.Models.RecurrentCell.Lstm : Lstm.Models.RecurrentCell.Gru, model.Config.Cell);
+        var (corpus, json) = Expected(fixture);
         double expected = json.GetProperty("perplexity").GetDouble();
         double perplexity = Evaluation.Perplexity(model, corpus);
         Assert.True(Math.Abs(perplexity - expected) <= 1e-3 * expected, $"perplexity {perplexity}, PyTorch {expected}");
     }
 
-    [Fact]
-    public void Import_ThenSgdSteps_GivesPyTorchsWeights()
+    [Theory]
+    [InlineData("torch-lm")]
+    [InlineData("torch-gru-lm")]
+    public void Import_ThenSgdSteps_GivesPyTorchsWeights(string fixture)
     {
-        var (tensors, _) = SafeTensors.Read(Fixture("torch-lm.safetensors"));
+        var (tensors, _) = SafeTensors.Read(Fixture($"{fixture}.safetensors"));
         var model = TorchStateDict.Import(tensors);
-        var (corpus, json) = Expected();
+        var (corpus, json) = Expected(fixture);
         var options = new TrainerOptions(json.GetProperty("batch").GetInt32(), json.GetProperty("time").GetInt32(), json.GetProperty("clip").GetSingle());
         new Trainer(model, new Sgd(json.GetProperty("lr").GetSingle()), options).Fit(corpus, epochs: 1, maxSteps: json.GetProperty("steps").GetInt32());
 
-        var (after, _) = SafeTensors.Read(Fixture("torch-lm-after-sgd.safetensors"));
+        var (after, _) = SafeTensors.Read(Fixture($"{fixture}-after-sgd.safetensors"));
         var ours = TorchStateDict.Export(model).ToDictionary(t => t.Name);
         foreach (var expected in after)
         {
@@ -53,7 +59,7 @@ public class TorchStateDictTests
         }
 
         // The steps moved the weights: the comparison is not of two unchanged copies.
-        var (before, _) = SafeTensors.Read(Fixture("torch-lm.safetensors"));
+        var (before, _) = SafeTensors.Read(Fixture($"{fixture}.safetensors"));
         Assert.False(before.Single(t => t.Name == "decoder.bias").Data.Span.SequenceEqual(after.Single(t => t.Name == "decoder.bias").Data.Span));
     }
 
