@@ -11,6 +11,7 @@ var root = new RootCommand("lstm: train and run LSTM language models (Deep Learn
     ModelCommands.CreateEval(),
     ModelCommands.CreateGenerate(),
     ModelCommands.CreateExport(),
+    Seq2seqCommand.Create(),
     BenchCommand.Create(),
 };
 

@@ -8,6 +8,7 @@ namespace Lstm;
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, UseStringEnumConverter = true,
     RespectRequiredConstructorParameters = true, NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
 [JsonSerializable(typeof(RnnlmConfig))]
+[JsonSerializable(typeof(Seq2seqConfig))]
 [JsonSerializable(typeof(IO.TrainingPositionJson))]
 [JsonSerializable(typeof(string[]))]
 internal sealed partial class LstmJson : JsonSerializerContext;

@@ -153,6 +153,7 @@ public static class Checkpoint
             return Get("kind") switch
             {
                 "rnnlm" => new Rnnlm(RnnlmConfig.FromJson(Get("config"))),
+                "seq2seq" => EncoderDecoder.Create(Seq2seqConfig.FromJson(Get("config"))),
                 "" => throw new InvalidDataException($"{file}: the model was saved without a kind; build it in code and use Checkpoint.LoadInto."),
                 var kind => throw new InvalidDataException($"{file}: model kind '{kind}' is not one this library builds; build it in code and use Checkpoint.LoadInto."),
             };

@@ -27,6 +27,39 @@ internal static class Elementwise
             TensorPrimitives.Add(sums, x.Slice(r * cols, cols), sums);
     }
 
+    /// <summary>
+    /// Row r of y is [a[r] | b[r / repeat]]: a [rows, A] and b [rows / repeat, B] side by side in y [rows, A + B]
+    /// (repeat = T puts one vector per sequence beside each of its T steps).
+    /// </summary>
+    public static void ConcatColumns(ReadOnlySpan<float> a, int aCols, ReadOnlySpan<float> b, int bCols, int repeat, Span<float> y)
+    {
+        int rows = a.Length / aCols, cols = aCols + bCols;
+        CheckMatrix(b.Length, rows / repeat, bCols, nameof(b));
+        CheckMatrix(y.Length, rows, cols, nameof(y));
+        for (int r = 0; r < rows; r++)
+        {
+            a.Slice(r * aCols, aCols).CopyTo(y.Slice(r * cols));
+            b.Slice(r / repeat * bCols, bCols).CopyTo(y.Slice(r * cols + aCols));
+        }
+    }
+
+    /// <summary>
+    /// The gradient of <see cref="ConcatColumns"/>: da [rows, A] = dy[:, :A] (written) and db[r / repeat] += dy[r, A:]
+    /// (added: a vector beside T steps gathers their T gradients).
+    /// </summary>
+    public static void SplitColumns(ReadOnlySpan<float> dy, int aCols, int bCols, int repeat, Span<float> da, Span<float> db)
+    {
+        int cols = aCols + bCols, rows = dy.Length / cols;
+        CheckMatrix(da.Length, rows, aCols, nameof(da));
+        CheckMatrix(db.Length, rows / repeat, bCols, nameof(db));
+        for (int r = 0; r < rows; r++)
+        {
+            dy.Slice(r * cols, aCols).CopyTo(da.Slice(r * aCols));
+            var dbRow = db.Slice(r / repeat * bCols, bCols);
+            TensorPrimitives.Add(dbRow, dy.Slice(r * cols + aCols, bCols), dbRow);
+        }
+    }
+
     private static void CheckMatrix(int length, int rows, int cols, string name)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(rows);

@@ -81,6 +81,34 @@ public static class Evaluation
         return total / count;
     }
 
+    /// <summary>
+    /// The book's <c>eval_seq2seq</c>: the fraction of questions [count, Tq] whose greedily decoded answer, from the
+    /// start symbol (the first character of every answer [count, Ta]), equals the whole rest of the answer.
+    /// </summary>
+    /// <exception cref="ArgumentException">The questions and answers do not hold the same number of examples.</exception>
+    public static double ExactMatch(EncoderDecoder model, float[] questions, int questionLength, float[] answers, int answerLength, int batchSize = 100)
+    {
+        int count = answers.Length / answerLength;
+        if (questions.Length != count * questionLength || answers.Length != count * answerLength)
+            throw new ArgumentException($"{questions.Length / questionLength} questions of {questionLength} and {answers.Length / answerLength} answers of {answerLength}: not the same examples.", nameof(answers));
+        int right = 0, length = answerLength - 1;
+        for (int first = 0; first < count; first += batchSize)
+        {
+            int n = Math.Min(batchSize, count - first);
+            var ids = model.Generate(questions.AsSpan(first * questionLength, n * questionLength), new SequenceShape(n, questionLength), (int)answers[first * answerLength], length);
+            for (int e = 0; e < n; e++)
+            {
+                bool same = true;
+                for (int t = 0; t < length && same; t++)
+                    same = ids[e * length + t] == (int)answers[(first + e) * answerLength + 1 + t];
+                if (same)
+                    right++;
+            }
+        }
+        model.ResetState();
+        return (double)right / count;
+    }
+
     private static void ForEachBatch(Model model, IBatchSource batches, Action<ReadOnlyMemory<float>, ReadOnlyMemory<float>, SequenceShape> evaluate)
     {
         var inputs = new float[batches.InputLength];

@@ -1,0 +1,116 @@
+using System.CommandLine;
+using System.Diagnostics;
+using Lstm.Data;
+using Lstm.IO;
+using Lstm.Kernels;
+using Lstm.Layers;
+using Lstm.Models;
+using Lstm.Training;
+
+namespace Lstm.Cli.Commands;
+
+/// <summary><c>lstm seq2seq train|predict</c>: the book's encoder–decoders on question–answer files (chapters 7–8).</summary>
+internal static class Seq2seqCommand
+{
+    public static Command Create() => new("seq2seq", "Encoder–decoder models on question_answer files (the book's addition.txt, date.txt).")
+    {
+        CreateTrain(),
+        CreatePredict(),
+    };
+
+    private static Command CreateTrain()
+    {
+        var data = new Option<string>("--data") { Description = "A file of questions and answers, one per line, the answer from its '_' (the book's format).", Required = true };
+        var model = new Option<Seq2seqKind>("--model") { Description = "plain (the book's Seq2seq), peeky or attention.", DefaultValueFactory = _ => Seq2seqKind.Plain };
+        var reverse = new Option<bool>("--reverse") { Description = "Reverse every question, as the book does." };
+        var embed = new Option<int>("--embed") { Description = "D, the embedding width.", DefaultValueFactory = _ => 16 }.AtLeast(1);
+        var hidden = new Option<int?>("--hidden") { Description = "H, the LSTM width (128; attention 256)." }.AtLeast(1);
+        var batch = new Option<int>("--batch") { Description = "N, examples per batch.", DefaultValueFactory = _ => 128 }.AtLeast(1);
+        var epochs = new Option<int>("--epochs") { Description = "Epochs.", DefaultValueFactory = _ => 25 }.AtLeast(1);
+        var lr = new Option<float>("--lr") { Description = "Adam's learning rate.", DefaultValueFactory = _ => 0.001f }.Require(v => v > 0f && float.IsFinite(v), "a positive number");
+        var clip = new Option<float>("--clip") { Description = "Clip gradients to this global norm (0: off).", DefaultValueFactory = _ => 5f }.AtLeast(0f);
+        var seed = new Option<ulong>("--seed") { Description = "Seed of initialisation, shuffling and the split.", DefaultValueFactory = _ => 1 };
+        var threads = new Option<int>("--threads") { Description = "Threads for matrix products.", DefaultValueFactory = _ => Environment.ProcessorCount }.AtLeast(1);
+        var save = new Option<string?>("--save") { Description = "Save the model with its vocabulary here (safetensors) after the last epoch." };
+        var command = new Command("train", "Train an encoder–decoder; after every epoch print its exact-match test accuracy and a few answers.")
+        {
+            data, model, reverse, embed, hidden, batch, epochs, lr, clip, seed, threads, save,
+        };
+        command.SetAction(r =>
+        {
+            Gemm.Threads = r.GetValue(threads);
+            var kind = r.GetValue(model);
+            var set = SequenceDataset.Load(r.GetValue(data)!);
+            if (r.GetValue(reverse))
+                set = set.Reversed();
+            var config = new Seq2seqConfig(set.Vocabulary.Count, r.GetValue(embed), r.GetValue(hidden) ?? (kind == Seq2seqKind.Attention ? 256 : 128), kind);
+            var seq2seq = EncoderDecoder.Create(config, r.GetValue(seed));
+            int N = r.GetValue(batch);
+            Console.WriteLine($"data: {set.TrainCount:N0} training and {set.TestCount:N0} test examples, {set.Vocabulary.Count} characters, " +
+                $"questions of {set.QuestionLength}, answers of {set.AnswerLength}{(r.GetValue(reverse) ? ", questions reversed" : "")}");
+            Console.WriteLine($"model: {kind} V={config.VocabularySize} D={config.EmbeddingSize} H={config.HiddenSize}, {seq2seq.Parameters.Values.Length:N0} parameters; " +
+                $"Adam lr={r.GetValue(lr)}, N={N} clip={r.GetValue(clip)}, {r.GetValue(epochs)} epochs, GEMM {Gemm.BestPath} × {Gemm.Threads} threads");
+
+            var batches = new ExampleBatches(set.TrainQuestions, set.TrainAnswers, set.TrainCount, set.QuestionLength, N, seed: r.GetValue(seed));
+            var trainer = new Trainer(seq2seq, new Adam(r.GetValue(lr)), new TrainerOptions(MaxGradNorm: r.GetValue(clip), ReportInterval: int.MaxValue));
+            var clock = Stopwatch.StartNew();
+            trainer.EpochEnded += e =>
+            {
+                double seconds = clock.Elapsed.TotalSeconds;
+                double accuracy = Evaluation.ExactMatch(seq2seq, set.TestQuestions, set.QuestionLength, set.TestAnswers, set.AnswerLength);
+                Console.WriteLine($"epoch {e.Epoch}: test accuracy {accuracy:P2} (loss {e.TrainLoss:F4}, {seconds:F1} s of training)");
+                PrintExamples(seq2seq, set, 3, r.GetValue(reverse));
+                clock.Restart();
+            };
+            trainer.Fit(batches, r.GetValue(epochs));
+            if (r.GetValue(save) is { } path)
+            {
+                Checkpoint.Save(path, seq2seq, set.Vocabulary);
+                Console.WriteLine($"saved {path}");
+            }
+            return 0;
+        });
+        return command;
+    }
+
+    private static void PrintExamples(EncoderDecoder model, SequenceDataset set, int count, bool reversed)
+    {
+        int Tq = set.QuestionLength, Ta = set.AnswerLength;
+        var ids = model.Generate(set.TestQuestions.AsSpan(0, count * Tq), new SequenceShape(count, Tq), set.StartId, Ta - 1);
+        for (int e = 0; e < count; e++)
+        {
+            var question = set.TestQuestions.AsSpan(e * Tq, Tq).ToArray();
+            if (reversed)
+                Array.Reverse(question);
+            string answer = string.Concat(ids.AsSpan(e * (Ta - 1), Ta - 1).ToArray().Select(id => set.Vocabulary[id]));
+            string expected = set.Text(set.TestAnswers.AsSpan(e * Ta + 1, Ta - 1));
+            Console.WriteLine($"  {set.Text(question)} → {answer} {(answer == expected ? "✓" : $"✗ ({expected})")}");
+        }
+        model.ResetState();
+    }
+
+    private static Command CreatePredict()
+    {
+        var model = new Option<string>("--model") { Description = "A model saved by lstm seq2seq train --save.", Required = true };
+        var input = new Option<string>("--input") { Description = "The question, as in the data file (padded with spaces to the training width).", Required = true };
+        var beam = new Option<int>("--beam") { Description = "Beam width (1: greedy).", DefaultValueFactory = _ => 1 }.AtLeast(1);
+        var length = new Option<int>("--length") { Description = "Characters to decode.", DefaultValueFactory = _ => 10 }.AtLeast(1);
+        var reverse = new Option<bool>("--reverse") { Description = "Reverse the question, as for a model trained with --reverse." };
+        var command = new Command("predict", "Decode the answer to one question.") { model, input, beam, length, reverse };
+        command.SetAction(r =>
+        {
+            var (loaded, vocabulary) = Checkpoint.Load(r.GetValue(model)!);
+            if (loaded is not EncoderDecoder seq2seq || vocabulary is null)
+                throw new InvalidDataException($"{r.GetValue(model)} is not an encoder–decoder saved with its vocabulary.");
+            var ids = Corpus.Characters(r.GetValue(input)!, vocabulary, grow: false, "--input").Select(id => (float)id).ToArray();
+            if (r.GetValue(reverse))
+                Array.Reverse(ids);
+            if (!vocabulary.TryGetId(SequenceDataset.Start, out int start))
+                throw new InvalidDataException($"{r.GetValue(model)}: the vocabulary has no start symbol '{SequenceDataset.Start}'.");
+            var answer = seq2seq.BeamSearch(ids, start, r.GetValue(length), r.GetValue(beam));
+            Console.WriteLine(string.Concat(answer.Select(id => vocabulary[id])));
+            return 0;
+        });
+        return command;
+    }
+}
