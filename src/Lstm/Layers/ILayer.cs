@@ -1,6 +1,9 @@
 namespace Lstm.Layers;
 
-/// <summary>The shape of a batch of sequences: N sequences of T steps (the features per step belong to the layer).</summary>
+/// <summary>
+/// The shape of a batch of sequences: N sequences of T steps (the features per step belong to the layer), and, for a
+/// batch of sequences of different lengths padded to T, each one's length.
+/// </summary>
 /// <param name="BatchSize">N, sequences in the batch.</param>
 /// <param name="TimeSteps">T, steps per sequence.</param>
 public readonly record struct SequenceShape(int BatchSize, int TimeSteps)
@@ -8,14 +11,34 @@ public readonly record struct SequenceShape(int BatchSize, int TimeSteps)
     /// <summary>N·T, the rows of a [N,T,·] buffer.</summary>
     public int Rows => BatchSize * TimeSteps;
 
-    /// <summary>Throws unless N and T are positive and N·T·<paramref name="features"/> fits in an array.</summary>
-    /// <exception cref="ArgumentOutOfRangeException">A size is not positive, or the buffer would be too large.</exception>
+    /// <summary>
+    /// The length of each sequence, N values in [1, T], or empty when all are T. A recurrent layer's state stays frozen
+    /// after a sequence ends (its outputs repeat the last real step's, and no gradient flows through the padding); give
+    /// padded positions the label −1 so the loss ignores them.
+    /// </summary>
+    public ReadOnlyMemory<int> Lengths { get; init; }
+
+    /// <summary>The length of sequence <paramref name="n"/>.</summary>
+    public int Length(int n) => Lengths.IsEmpty ? TimeSteps : Lengths.Span[n];
+
+    /// <summary>Throws unless N and T are positive, N·T·<paramref name="features"/> fits in an array, and the lengths are N values in [1, T].</summary>
+    /// <exception cref="ArgumentOutOfRangeException">A size is not positive, the buffer would be too large, or a length is out of range.</exception>
     public void Validate(int features = 1)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(BatchSize, 1, nameof(BatchSize));
         ArgumentOutOfRangeException.ThrowIfLessThan(TimeSteps, 1, nameof(TimeSteps));
         if ((long)BatchSize * TimeSteps * features > Array.MaxLength)
             throw new ArgumentOutOfRangeException(nameof(BatchSize), $"N×T×features = {BatchSize}×{TimeSteps}×{features} values do not fit in one buffer.");
+        if (Lengths.IsEmpty)
+            return;
+        if (Lengths.Length != BatchSize)
+            throw new ArgumentOutOfRangeException(nameof(Lengths), $"{Lengths.Length} lengths for {BatchSize} sequences.");
+        var lengths = Lengths.Span;
+        for (int n = 0; n < lengths.Length; n++)
+        {
+            if (lengths[n] < 1 || lengths[n] > TimeSteps)
+                throw new ArgumentOutOfRangeException(nameof(Lengths), $"Sequence {n} has length {lengths[n]}; lengths must be in [1, T = {TimeSteps}].");
+        }
     }
 }
 

@@ -22,6 +22,10 @@ internal sealed class RecurrentCore
     private ReadOnlyMemory<float> _xs;
     private bool _hasState, _hasBackward;
 
+    // Per-sequence lengths of the batch (empty: all T) and the shortest: from step _minLength on, some rows are frozen.
+    private int[] _lengths = [];
+    private int _minLength;
+
     // Per (N, T): pre-activations, then activations, A [N,T,G]; hs [N,T,H]; h_prev [N,T,H]; dA [N,T,G]; dxs [N,T,D];
     // with a separate recurrent part, h_prev·Wh + its bias Ah [N,T,G] and dAh [N,T,G] (otherwise dAh is dA).
     private float[] _a = [], _hs = [], _hPrev = [], _dA = [], _dxs = [], _ah = [], _dAh = [];
@@ -99,7 +103,10 @@ internal sealed class RecurrentCore
     /// <summary>The layer's output: hs [N,T,H], or the last step's h [N,1,H].</summary>
     public ReadOnlyMemory<float> Output => ReturnSequences ? _hs : _last;
 
-    public SequenceShape OutputShape(SequenceShape input) => ReturnSequences ? input : input with { TimeSteps = 1 };
+    public SequenceShape OutputShape(SequenceShape input) => ReturnSequences ? input : input with { TimeSteps = 1, Lengths = default };
+
+    /// <summary>Whether row n is still in its sequence at step t; past its length its state is frozen: h_t = h_{t−1}.</summary>
+    public bool Active(int n, int t) => t < _minLength || t < _lengths[n];
 
     public Span<float> HState => _h;
 
@@ -161,6 +168,8 @@ internal sealed class RecurrentCore
         Buffers.Ensure(ref _dhStep, N * H);
         Buffers.Ensure(ref _last, ReturnSequences ? 0 : N * H);
         (this.N, this.T, _xs, _hasBackward) = (N, T, xs, false);
+        _lengths = shape.Lengths.IsEmpty ? [] : shape.Lengths.ToArray();
+        _minLength = _lengths.Length == 0 ? T : _lengths.Min();
         if (!Carried)
             Array.Clear(_h);
 
@@ -264,6 +273,32 @@ internal sealed class RecurrentCore
         {
             _dh.CopyTo(_dhStep, 0);
         }
+    }
+
+    /// <summary>
+    /// For the rows frozen at step t (their sequence ended): dA (and dAh) zero, and the step's dh carried straight to
+    /// t − 1, as h_t = h_{t−1}. Without a direct path written by the cell, the other rows' carried dh is zeroed for the
+    /// recurrent product to add to. Returns whether any row is frozen (the product must then add).
+    /// </summary>
+    public bool PassFrozenRows(int t, bool directPathWritten)
+    {
+        if (t < _minLength)
+            return false;
+        int H = this.H, G = this.G;
+        for (int n = 0; n < N; n++)
+        {
+            int row = n * T + t;
+            if (Active(n, t))
+            {
+                if (!directPathWritten)
+                    DhCarried(n).Clear();
+                continue;
+            }
+            _dA.AsSpan(row * G, G).Clear();
+            _dAh.AsSpan(row * G, G).Clear();
+            DhStep(n).CopyTo(DhCarried(n));
+        }
+        return true;
     }
 
     /// <summary>

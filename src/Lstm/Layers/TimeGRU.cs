@@ -97,7 +97,11 @@ public sealed class TimeGRU : RecurrentLayer
             {
                 int row = n * T + t;
                 var hPrev = t == 0 ? Core.HState.Slice(n * H, H) : hs.Slice((row - 1) * H, H);
-                RecurrentCells.GruForward(a.Slice(row * G, G), ah.Slice(row * G, G), hPrev, hs.Slice(row * H, H));
+                // Past the sequence's end the state is frozen.
+                if (Core.Active(n, t))
+                    RecurrentCells.GruForward(a.Slice(row * G, G), ah.Slice(row * G, G), hPrev, hs.Slice(row * H, H));
+                else
+                    hPrev.CopyTo(hs.Slice(row * H, H));
             }
         }
         Core.EndForward();
@@ -126,9 +130,13 @@ public sealed class TimeGRU : RecurrentLayer
             for (int n = 0; n < N; n++)
             {
                 int row = n * T + t;
-                RecurrentCells.GruBackward(a.Slice(row * G, G), ah.Slice(row * G, G), hPrev.Slice(row * H, H), Core.DhStep(n),
-                    dA.Slice(row * G, G), dAh.Slice(row * G, G), Core.DhCarried(n));
+                if (Core.Active(n, t))
+                {
+                    RecurrentCells.GruBackward(a.Slice(row * G, G), ah.Slice(row * G, G), hPrev.Slice(row * H, H), Core.DhStep(n),
+                        dA.Slice(row * G, G), dAh.Slice(row * G, G), Core.DhCarried(n));
+                }
             }
+            Core.PassFrozenRows(t, directPathWritten: true);
             Core.BackwardRecurrent(t, add: true);
         }
         var dxs = Core.EndBackward();

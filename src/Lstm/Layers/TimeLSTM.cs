@@ -89,8 +89,17 @@ public sealed class TimeLSTM : RecurrentLayer
             for (int n = 0; n < N; n++)
             {
                 int row = n * T + t;
-                RecurrentCells.LstmForward(a.Slice(row * G, G), CPrev(n, t), _cs.AsSpan(row * H, H),
-                    _tanhCs.AsSpan(row * H, H), hs.Slice(row * H, H));
+                if (Core.Active(n, t))
+                {
+                    RecurrentCells.LstmForward(a.Slice(row * G, G), CPrev(n, t), _cs.AsSpan(row * H, H),
+                        _tanhCs.AsSpan(row * H, H), hs.Slice(row * H, H));
+                }
+                else
+                {
+                    // Past the sequence's end the state is frozen.
+                    CPrev(n, t).CopyTo(_cs.AsSpan(row * H, H));
+                    hs.Slice((row - 1) * H, H).CopyTo(hs.Slice(row * H, H));
+                }
             }
         }
 
@@ -120,10 +129,14 @@ public sealed class TimeLSTM : RecurrentLayer
             for (int n = 0; n < N; n++)
             {
                 int row = n * T + t;
-                RecurrentCells.LstmBackward(a.Slice(row * G, G), CPrev(n, t), _tanhCs.AsSpan(row * H, H),
-                    Core.DhStep(n), _dc.AsSpan(n * H, H), dA.Slice(row * G, G));
+                // A frozen row passes dc on unchanged (c_t = c_{t−1}); PassFrozenRows passes its dh.
+                if (Core.Active(n, t))
+                {
+                    RecurrentCells.LstmBackward(a.Slice(row * G, G), CPrev(n, t), _tanhCs.AsSpan(row * H, H),
+                        Core.DhStep(n), _dc.AsSpan(n * H, H), dA.Slice(row * G, G));
+                }
             }
-            Core.BackwardRecurrent(t);
+            Core.BackwardRecurrent(t, add: Core.PassFrozenRows(t, directPathWritten: false));
         }
         return Core.EndBackward();
     }

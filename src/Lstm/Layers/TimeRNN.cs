@@ -71,9 +71,14 @@ public sealed class TimeRNN : RecurrentLayer
             Core.AddRecurrent(t);
             for (int n = 0; n < N; n++)
             {
-                var row = a.Slice((n * T + t) * H, H);
-                RecurrentCells.RnnForward(row);
-                row.CopyTo(hs.Slice((n * T + t) * H, H));
+                int row = n * T + t;
+                var pre = a.Slice(row * H, H);
+                // Past the sequence's end the state is frozen; A keeps h for the backward pass either way.
+                if (Core.Active(n, t))
+                    RecurrentCells.RnnForward(pre);
+                else
+                    hs.Slice((row - 1) * H, H).CopyTo(pre);
+                pre.CopyTo(hs.Slice(row * H, H));
             }
         }
         Core.EndForward();
@@ -99,9 +104,10 @@ public sealed class TimeRNN : RecurrentLayer
             for (int n = 0; n < N; n++)
             {
                 int row = (n * T + t) * H;
-                RecurrentCells.RnnBackward(hs.Slice(row, H), Core.DhStep(n), dA.Slice(row, H));
+                if (Core.Active(n, t))
+                    RecurrentCells.RnnBackward(hs.Slice(row, H), Core.DhStep(n), dA.Slice(row, H));
             }
-            Core.BackwardRecurrent(t);
+            Core.BackwardRecurrent(t, add: Core.PassFrozenRows(t, directPathWritten: false));
         }
         return Core.EndBackward();
     }
