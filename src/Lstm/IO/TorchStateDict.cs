@@ -63,26 +63,46 @@ public static class TorchStateDict
         for (int l = 0; l < layers; l++)
         {
             int input = l == 0 ? D : H;
-            var layer = (RecurrentLayer)model.RecurrentLayers[l];
-            FromTorch(Get($"rnn.weight_ih_l{l}", gates * H, input).Data.Span, input, H, order, layer.Wx.Value);
-            FromTorch(Get($"rnn.weight_hh_l{l}", gates * H, H).Data.Span, H, H, order, layer.Wh.Value);
-            var bih = Get($"rnn.bias_ih_l{l}", gates * H).Data.Span;
-            var bhh = Get($"rnn.bias_hh_l{l}", gates * H).Data.Span;
-            var b = layer.B.Value;
-            for (int q = 0; q < gates; q++)
-            {
-                // The GRU's b_hn stays apart: it sits inside r ⊙ (…).
-                bool summed = cell == RecurrentCell.Lstm || q < 2;
-                for (int j = 0; j < H; j++)
-                    b[q * H + j] = bih[order[q] * H + j] + (summed ? bhh[order[q] * H + j] : 0f);
-            }
-            if (layer is TimeGRU gru)
-                bhh.Slice(2 * H, H).CopyTo(gru.Bhn.Value);
+            ImportLayer((RecurrentLayer)model.RecurrentLayers[l], Get($"rnn.weight_ih_l{l}", gates * H, input).Data.Span,
+                Get($"rnn.weight_hh_l{l}", gates * H, H).Data.Span, Get($"rnn.bias_ih_l{l}", gates * H).Data.Span,
+                Get($"rnn.bias_hh_l{l}", gates * H).Data.Span);
         }
         if (!tied)
             Transpose(decoder.Data.Span, V, H, model.Affine.W.Value);
         Get("decoder.bias", V).Data.Span.CopyTo(model.Affine.B.Value);
         return model;
+    }
+
+    /// <summary>
+    /// Copies the weights of one layer of PyTorch's <c>nn.LSTM</c> or <c>nn.GRU</c> into <paramref name="layer"/>:
+    /// <c>weight_ih_l{k}</c> [GH,D], <c>weight_hh_l{k}</c> [GH,H], <c>bias_ih_l{k}</c> and <c>bias_hh_l{k}</c> [GH]
+    /// (for the backward direction of a bidirectional layer, the <c>*_reverse</c> tensors into
+    /// <see cref="TimeBidirectional.BackwardLayer"/>).
+    /// </summary>
+    /// <exception cref="ArgumentException">The layer is a plain RNN, or a tensor's size does not fit it.</exception>
+    public static void ImportLayer(RecurrentLayer layer, ReadOnlySpan<float> weightIh, ReadOnlySpan<float> weightHh, ReadOnlySpan<float> biasIh, ReadOnlySpan<float> biasHh)
+    {
+        int[] order = layer switch
+        {
+            TimeLSTM => LstmGates,
+            TimeGRU => GruGates,
+            _ => throw new ArgumentException("Only LSTM and GRU layers have PyTorch weights.", nameof(layer)),
+        };
+        int D = layer.InputSize, H = layer.HiddenSize, gates = order.Length;
+        if (weightIh.Length != gates * H * D || weightHh.Length != gates * H * H || biasIh.Length != gates * H || biasHh.Length != gates * H)
+            throw new ArgumentException($"The tensors do not fit a layer of D = {D}, H = {H}: [{gates}H, D], [{gates}H, H], [{gates}H], [{gates}H] expected.", nameof(weightIh));
+        FromTorch(weightIh, D, H, order, layer.Wx.Value);
+        FromTorch(weightHh, H, H, order, layer.Wh.Value);
+        var b = layer.B.Value;
+        for (int q = 0; q < gates; q++)
+        {
+            // The GRU's b_hn stays apart: it sits inside r ⊙ (…).
+            bool summed = layer is TimeLSTM || q < 2;
+            for (int j = 0; j < H; j++)
+                b[q * H + j] = biasIh[order[q] * H + j] + (summed ? biasHh[order[q] * H + j] : 0f);
+        }
+        if (layer is TimeGRU gru)
+            biasHh.Slice(2 * H, H).CopyTo(gru.Bhn.Value);
     }
 
     /// <summary>The model's weights in PyTorch's layout (LSTM and GRU models).</summary>

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Lstm.IO;
+using Lstm.Layers;
 using Lstm.Training;
 
 namespace Lstm.Tests.IO;
@@ -86,6 +87,36 @@ public class TorchStateDictTests
         var again = TorchStateDict.Import(tensors);
         Assert.Equal(model.Config, again.Config);
         Assert.True(model.Parameters.Values.AsSpan().SequenceEqual(again.Parameters.Values));
+    }
+
+    [Fact]
+    public void GruAndBidirectionalLstm_OnPyTorchsWeights_GivePyTorchsOutputsAndInputGradients()
+    {
+        // torch-layers.safetensors (make_torch_layers_fixture.py): nn.GRU and a bidirectional nn.LSTM, N=2 T=5 D=3 H=4.
+        var (tensors, _) = SafeTensors.Read(Fixture("torch-layers.safetensors"));
+        var byName = tensors.ToDictionary(t => t.Name, t => t.Data.ToArray());
+        const int N = 2, T = 5, D = 3, H = 4;
+        var shape = new SequenceShape(N, T);
+        void Import(RecurrentLayer layer, string prefix, string suffix) => TorchStateDict.ImportLayer(layer,
+            byName[$"{prefix}.weight_ih_l0{suffix}"], byName[$"{prefix}.weight_hh_l0{suffix}"], byName[$"{prefix}.bias_ih_l0{suffix}"], byName[$"{prefix}.bias_hh_l0{suffix}"]);
+        static void Near(float[] expected, ReadOnlySpan<float> actual, string what)
+        {
+            Assert.Equal(expected.Length, actual.Length);
+            for (int i = 0; i < expected.Length; i++)
+                Assert.True(Math.Abs(expected[i] - actual[i]) <= 1e-5 * Math.Max(1, Math.Abs(expected[i])), $"{what}[{i}]: {actual[i]}, PyTorch {expected[i]}");
+        }
+
+        var set = new ParameterSet();
+        var gru = TimeGRU.Create(set, "gru", D, H, new RandomSource(1));
+        Import(gru, "gru", "");
+        Near(byName["gru.y"], gru.Forward(byName["gru.x"], shape).Span, "gru y");
+        Near(byName["gru.dx"], gru.Backward(byName["gru.dy"]).Span, "gru dx");
+
+        var bilstm = TimeBidirectional.Lstm(set, "bilstm", D, H, new RandomSource(2));
+        Import((RecurrentLayer)bilstm.ForwardLayer, "bilstm", "");
+        Import((RecurrentLayer)bilstm.BackwardLayer, "bilstm", "_reverse");
+        Near(byName["bilstm.y"], bilstm.Forward(byName["bilstm.x"], shape, training: false).Span, "bilstm y");
+        Near(byName["bilstm.dx"], bilstm.Backward(byName["bilstm.dy"]).Span, "bilstm dx");
     }
 
     [Fact]
