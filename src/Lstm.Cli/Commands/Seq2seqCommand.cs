@@ -96,7 +96,8 @@ internal static class Seq2seqCommand
         var beam = new Option<int>("--beam") { Description = "Beam width (1: greedy).", DefaultValueFactory = _ => 1 }.AtLeast(1);
         var length = new Option<int>("--length") { Description = "Characters to decode.", DefaultValueFactory = _ => 10 }.AtLeast(1);
         var reverse = new Option<bool>("--reverse") { Description = "Reverse the question, as for a model trained with --reverse." };
-        var command = new Command("predict", "Decode the answer to one question.") { model, input, beam, length, reverse };
+        var plot = new Option<string?>("--plot-attention") { Description = "Write the attention weights of the greedy answer as a heat map to this PNG file (attention models)." };
+        var command = new Command("predict", "Decode the answer to one question.") { model, input, beam, length, reverse, plot };
         command.SetAction(r =>
         {
             var (loaded, vocabulary) = Checkpoint.Load(r.GetValue(model)!);
@@ -109,6 +110,14 @@ internal static class Seq2seqCommand
                 throw new InvalidDataException($"{r.GetValue(model)}: the vocabulary has no start symbol '{SequenceDataset.Start}'.");
             var answer = seq2seq.BeamSearch(ids, start, r.GetValue(length), r.GetValue(beam));
             Console.WriteLine(string.Concat(answer.Select(id => vocabulary[id])));
+            if (r.GetValue(plot) is { } path)
+            {
+                if (seq2seq is not AttentionSeq2seq attention)
+                    throw new UsageException("--plot-attention needs an attention model (trained with --model attention).");
+                var (greedy, weights) = attention.GenerateWithAttention(ids, start, r.GetValue(length));
+                AttentionPlot.Save(path, r.GetValue(input)!, [.. greedy.Select(id => vocabulary[id])], weights, r.GetValue(reverse));
+                Console.WriteLine($"wrote {path}");
+            }
             return 0;
         });
         return command;

@@ -387,6 +387,29 @@ public sealed class AttentionSeq2seq : EncoderDecoder
     /// <summary>The attention weights [N,Td,Tq] of the last decoding step or batch: how much each output step read each input step.</summary>
     public ReadOnlySpan<float> AttentionWeights => _attention.Weights;
 
+    /// <summary>
+    /// Greedy decoding of one question [Tq] (as <see cref="EncoderDecoder.Generate"/>), with the attention weights of every
+    /// output step: ids [length] and weights [length, Tq] (the book's <c>visualize_attention</c>).
+    /// </summary>
+    public (int[] Ids, float[] Weights) GenerateWithAttention(ReadOnlySpan<float> question, int startId, int length)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(length, 1);
+        int Tq = question.Length, V = Config.VocabularySize;
+        Encode(question.ToArray(), new SequenceShape(1, Tq), training: false);
+        var ids = new int[length];
+        var weights = new float[length * Tq];
+        var x = new float[] { startId };
+        for (int t = 0; t < length; t++)
+        {
+            var scores = Decode(x, new SequenceShape(1, 1), training: false).Span;
+            ids[t] = TensorPrimitives.IndexOfMax(scores[..V]);
+            x[0] = ids[t];
+            _attention.Weights.CopyTo(weights.AsSpan(t * Tq));
+        }
+        ResetState();
+        return (ids, weights);
+    }
+
     private protected override void Encode(ReadOnlyMemory<float> xs, SequenceShape shape, bool training)
     {
         int H = Config.HiddenSize, T = shape.TimeSteps;

@@ -63,6 +63,18 @@ public class Seq2seqTests
     }
 
     [Fact]
+    public void GenerateWithAttention_IsGreedyDecodingWithOneWeightRowPerOutput()
+    {
+        var model = (AttentionSeq2seq)Create(Seq2seqKind.Attention);
+        var question = Questions.AsSpan(0, Tq);
+        var (ids, weights) = model.GenerateWithAttention(question, startId: 6, length: 3);
+        Assert.Equal(model.Generate(question, new SequenceShape(1, Tq), startId: 6, length: 3), ids);
+        Assert.Equal(3 * Tq, weights.Length);
+        for (int t = 0; t < 3; t++)
+            Assert.Equal(1.0, weights.AsSpan(t * Tq, Tq).ToArray().Sum(), 1e-5);
+    }
+
+    [Fact]
     public void Train_ReversedCopyTask_LearnsItExactly()
     {
         // Answers are the questions reversed: a task the attention model learns in a few hundred steps.
