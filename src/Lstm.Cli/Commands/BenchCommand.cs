@@ -24,14 +24,16 @@ internal static class BenchCommand
         workload.AcceptOnlyFromAmong("W1", "W2", "W3-128", "W3-512", "W3-1024");
         var threads = new Option<int>("--threads") { Description = "Threads (default: processor count).", DefaultValueFactory = _ => Environment.ProcessorCount }.AtLeast(1);
         var seconds = new Option<double>("--seconds") { Description = "Measuring time.", DefaultValueFactory = _ => 5.0 }.Positive();
+        var padding = new Option<double>("--padding") { Description = "W3: the fraction of the batch that is padding, in [0, 0.5] (sequences of falling lengths); tokens/s counts real tokens.", DefaultValueFactory = _ => 0 }
+            .Require(v => v >= 0 && v <= 0.5, "in [0, 0.5]");
         var command = new Command("train", "Training throughput in tokens/s on synthetic data (median time of one iteration after warm-up).")
         {
-            workload, threads, seconds,
+            workload, threads, seconds, padding,
         };
         command.SetAction(r =>
         {
             Gemm.Threads = r.GetValue(threads);
-            var (step, tokens) = TrainWorkload.Create(r.GetValue(workload)!);
+            var (step, tokens) = TrainWorkload.Create(r.GetValue(workload)!, r.GetValue(padding));
             double median = Median(step, r.GetValue(seconds));
             Console.WriteLine($"train {r.GetValue(workload)} threads={Gemm.Threads}: {median * 1e3:F1} ms/iteration  {tokens / median:F0} tokens/s");
             return 0;

@@ -23,7 +23,9 @@ internal sealed class RecurrentCore
     private bool _hasState, _hasBackward;
 
     // Per-sequence lengths of the batch (empty: all T) and the shortest: from step _minLength on, some rows are frozen.
-    private int[] _lengths = [];
+    // With lengths in decreasing order (the order cuDNN's packed sequences need), the rows still running at step t are
+    // the first _running[t], and the per-step products skip the rest.
+    private int[] _lengths = [], _running = [];
     private int _minLength;
 
     // Per (N, T): pre-activations, then activations, A [N,T,G]; hs [N,T,H]; h_prev [N,T,H]; dA [N,T,G]; dxs [N,T,D];
@@ -168,8 +170,24 @@ internal sealed class RecurrentCore
         Buffers.Ensure(ref _dhStep, N * H);
         Buffers.Ensure(ref _last, ReturnSequences ? 0 : N * H);
         (this.N, this.T, _xs, _hasBackward) = (N, T, xs, false);
-        _lengths = shape.Lengths.IsEmpty ? [] : shape.Lengths.ToArray();
-        _minLength = _lengths.Length == 0 ? T : _lengths.Min();
+        var running = Buffers.Ensure(ref _running, T);
+        Array.Fill(running, N);
+        _minLength = T;
+        if (!shape.Lengths.IsEmpty)
+        {
+            var lengths = Buffers.Ensure(ref _lengths, N);
+            shape.Lengths.Span.CopyTo(lengths);
+            _minLength = lengths.Min();
+            bool decreasing = true;
+            for (int n = 1; n < N; n++)
+                decreasing &= lengths[n] <= lengths[n - 1];
+            for (int n = 0; decreasing && n < N; n++)
+            {
+                // Sequence n runs for lengths[n] steps: steps from there on run one row fewer.
+                for (int t = lengths[n]; t < T; t++)
+                    running[t]--;
+            }
+        }
         if (!Carried)
             Array.Clear(_h);
 
@@ -189,12 +207,12 @@ internal sealed class RecurrentCore
 
     private ReadOnlySpan<float> WhForSteps => _whLd == G ? _wh.Value : _whPadded;
 
-    /// <summary>A[:, t] += h_prev·Wh, h_prev being the carried state at t = 0 and hs[:, t−1] after.</summary>
+    /// <summary>A[:, t] += h_prev·Wh, h_prev being the carried state at t = 0 and hs[:, t−1] after (running rows only).</summary>
     public void AddRecurrent(int t)
     {
         int H = this.H, G = this.G;
         if (t > 0)
-            Gemm.MatMulAdd(_hs.AsSpan((t - 1) * H), T * H, Transpose.No, WhForSteps, _whLd, Transpose.No, N, G, H, _a.AsSpan(t * G), T * G);
+            Gemm.MatMulAdd(_hs.AsSpan((t - 1) * H), T * H, Transpose.No, WhForSteps, _whLd, Transpose.No, _running[t], G, H, _a.AsSpan(t * G), T * G);
         else if (Carried)
             Gemm.MatMulAdd(_h, H, Transpose.No, WhForSteps, _whLd, Transpose.No, N, G, H, _a, T * G);
     }
@@ -205,7 +223,7 @@ internal sealed class RecurrentCore
         int H = this.H, G = this.G;
         if (t > 0)
         {
-            Gemm.MatMulBias(_hs.AsSpan((t - 1) * H), T * H, Transpose.No, WhForSteps, _whLd, Transpose.No, bias, N, G, H, _ah.AsSpan(t * G), T * G);
+            Gemm.MatMulBias(_hs.AsSpan((t - 1) * H), T * H, Transpose.No, WhForSteps, _whLd, Transpose.No, bias, _running[t], G, H, _ah.AsSpan(t * G), T * G);
         }
         else if (Carried)
         {
@@ -307,10 +325,12 @@ internal sealed class RecurrentCore
     /// </summary>
     public void BackwardRecurrent(int t, bool add = false)
     {
+        // The rows past the running ones are frozen: their dA is zero, and their carried dh is the step's own.
+        int running = _running[t];
         if (add)
-            Gemm.MatMulAdd(_dAh.AsSpan(t * G), T * G, Transpose.No, _whT, Padded(H), Transpose.No, N, H, G, _dh, H);
+            Gemm.MatMulAdd(_dAh.AsSpan(t * G), T * G, Transpose.No, _whT, Padded(H), Transpose.No, running, H, G, _dh, H);
         else
-            Gemm.MatMul(_dAh.AsSpan(t * G), T * G, Transpose.No, _whT, Padded(H), Transpose.No, N, H, G, _dh, H);
+            Gemm.MatMul(_dAh.AsSpan(t * G), T * G, Transpose.No, _whT, Padded(H), Transpose.No, running, H, G, _dh, H);
     }
 
     /// <summary>dWx += xsᵀ·dA, dWh += h_prevᵀ·dAh, db += Σ_rows dA (added into the gradients); returns dxs = dA·Wxᵀ.</summary>

@@ -9,7 +9,25 @@ public class VariableLengthTests
     private static readonly int[] Lengths = [4, 1, 2];
     private static readonly SequenceShape Ragged = new SequenceShape(N, T) with { Lengths = Lengths };
 
+    // Lengths in decreasing order take the fast path: the per-step products skip the rows that have ended.
+    private static readonly int[] Decreasing = [4, 2, 1];
+
     public static TheoryData<string> Cells => ["lstm", "gru", "rnn"];
+
+    public static TheoryData<string, bool> CellsAndOrders()
+    {
+        var data = new TheoryData<string, bool>();
+        foreach (string cell in new[] { "lstm", "gru", "rnn" })
+        {
+            data.Add(cell, false);
+            data.Add(cell, true);
+        }
+        return data;
+    }
+
+    private static int[] LengthsOf(bool decreasing) => decreasing ? Decreasing : Lengths;
+
+    private static SequenceShape ShapeOf(bool decreasing) => new SequenceShape(N, T) with { Lengths = LengthsOf(decreasing) };
 
     private static IRecurrentLayer Create(string cell, bool returnSequences = true)
     {
@@ -28,15 +46,15 @@ public class VariableLengthTests
     private static float[] Inputs() => TestData.Uniform(new Random(3), N * T * D);
 
     [Theory]
-    [MemberData(nameof(Cells))]
-    public void Forward_RaggedBatch_EqualsEachSequenceAlone(string cell)
+    [MemberData(nameof(CellsAndOrders))]
+    public void Forward_RaggedBatch_EqualsEachSequenceAlone(string cell, bool decreasing)
     {
         var layer = Create(cell);
         var xs = Inputs();
-        var hs = layer.Forward(xs, Ragged, training: false).ToArray();
+        var hs = layer.Forward(xs, ShapeOf(decreasing), training: false).ToArray();
         for (int n = 0; n < N; n++)
         {
-            int length = Lengths[n];
+            int length = LengthsOf(decreasing)[n];
             var alone = layer.Forward(xs.AsSpan(n * T * D, length * D).ToArray(), new SequenceShape(1, length), training: false).ToArray();
             for (int t = 0; t < T; t++)
             {
@@ -61,17 +79,18 @@ public class VariableLengthTests
     }
 
     [Theory]
-    [MemberData(nameof(Cells))]
-    public void Backward_RaggedBatch_MatchesFiniteDifferences_AndThePaddingGetsNoGradient(string cell)
+    [MemberData(nameof(CellsAndOrders))]
+    public void Backward_RaggedBatch_MatchesFiniteDifferences_AndThePaddingGetsNoGradient(string cell, bool decreasing)
     {
         var layer = Create(cell);
         var xs = Inputs();
-        GradientAssert.Layer(layer, xs, Ragged);
-        layer.Forward(xs, Ragged, training: true);
+        var shape = ShapeOf(decreasing);
+        GradientAssert.Layer(layer, xs, shape);
+        layer.Forward(xs, shape, training: true);
         var dxs = layer.Backward(TestData.Uniform(new Random(4), N * T * H)).ToArray();
         for (int n = 0; n < N; n++)
         {
-            for (int t = Lengths[n]; t < T; t++)
+            for (int t = LengthsOf(decreasing)[n]; t < T; t++)
                 Assert.All(dxs.AsSpan((n * T + t) * D, D).ToArray(), v => Assert.Equal(0f, v));
         }
     }
