@@ -42,11 +42,27 @@ public abstract class RecurrentLayer : IRecurrentLayer
     /// <inheritdoc/>
     public SequenceShape OutputShape(SequenceShape input) => Core.OutputShape(input);
 
-    /// <inheritdoc/>
-    public abstract RecurrentState? State { get; set; }
+    /// <summary>A copy of the state h [N,H] the next call starts from; null for zeros (the LSTM adds its c).</summary>
+    /// <exception cref="ArgumentException">Set: h is not a positive multiple of H, or the state has a c this layer does not.</exception>
+    public virtual RecurrentState? State
+    {
+        get => Core.HasState ? new RecurrentState(Core.HState.ToArray()) : null;
+        set
+        {
+            if (value is null)
+            {
+                ResetState();
+                return;
+            }
+            if (value.C.Length != 0)
+                throw new ArgumentException($"{GetType().Name}: this layer's state is h alone, with no c.", nameof(value));
+            Core.SetState(value.H);
+        }
+    }
 
-    /// <inheritdoc/>
-    public abstract RecurrentState StateGradient { get; }
+    /// <summary>The gradient of the last backward pass with respect to the starting h [N,H] (the LSTM adds its dc).</summary>
+    /// <exception cref="InvalidOperationException">No backward pass yet.</exception>
+    public virtual RecurrentState StateGradient => new(Core.Dh.ToArray());
 
     /// <summary>Forgets the carried state: the next call starts from zeros.</summary>
     public void ResetState() => Core.ResetState();

@@ -15,7 +15,7 @@ namespace Lstm.Layers;
 /// h·Wh per step, as for the LSTM; the book's GRU applies it before, (r ⊙ h)·W_hn, which needs a second product per
 /// step, so its weights train to a different function.</para>
 /// <para>Stateful or not as <see cref="TimeLSTM"/>; <see cref="Backward"/> adds into the gradients of Wx, Wh, b, b_hn,
-/// writes dxs and keeps the gradient of the starting h in <see cref="StateGradient"/>.</para>
+/// writes dxs and keeps the gradient of the starting h in <see cref="RecurrentLayer.StateGradient"/>.</para>
 /// </remarks>
 public sealed class TimeGRU : RecurrentLayer
 {
@@ -57,27 +57,6 @@ public sealed class TimeGRU : RecurrentLayer
     /// <inheritdoc/>
     public override IReadOnlyList<Parameter> Parameters { get; }
 
-    /// <summary>A copy of the state h [N,H] the next call starts from; null for zeros.</summary>
-    /// <exception cref="ArgumentException">Set: h is not a positive multiple of H, or the state has a c.</exception>
-    public override RecurrentState? State
-    {
-        get => Core.HasState ? new RecurrentState(Core.HState.ToArray()) : null;
-        set
-        {
-            if (value is null)
-            {
-                ResetState();
-                return;
-            }
-            if (value.C.Length != 0)
-                throw new ArgumentException("TimeGRU: the state of a GRU has no c.", nameof(value));
-            Core.SetState(value.H);
-        }
-    }
-
-    /// <inheritdoc/>
-    public override RecurrentState StateGradient => new(Core.Dh.ToArray());
-
     /// <summary>Runs T steps: xs [N,T,D] → hs [N,T,H] (or [N,1,H]), valid until the next call.</summary>
     /// <exception cref="ArgumentException">xs does not hold N·T·D values, or N changed while a state is carried.</exception>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
@@ -110,7 +89,7 @@ public sealed class TimeGRU : RecurrentLayer
 
     /// <summary>
     /// Backpropagates dys [N,T,H] (or [N,1,H]) through the last <see cref="Forward"/>: adds into the gradients of Wx,
-    /// Wh, b, b_hn, sets <see cref="StateGradient"/>, and returns dxs [N,T,D], valid until the next call.
+    /// Wh, b, b_hn, sets <see cref="RecurrentLayer.StateGradient"/>, and returns dxs [N,T,D], valid until the next call.
     /// </summary>
     /// <exception cref="InvalidOperationException">No forward pass to go back through.</exception>
     /// <exception cref="ArgumentException">dys does not match the output of the last forward pass.</exception>

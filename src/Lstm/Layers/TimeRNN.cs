@@ -9,7 +9,7 @@ namespace Lstm.Layers;
 /// </summary>
 /// <remarks>
 /// Same contract as <see cref="TimeLSTM"/>: stateful or not, <see cref="Backward"/> adds into the gradients of
-/// Wx, Wh, b, writes dxs and keeps the gradient of the starting h in <see cref="StateGradient"/>.
+/// Wx, Wh, b, writes dxs and keeps the gradient of the starting h in <see cref="RecurrentLayer.StateGradient"/>.
 /// </remarks>
 public sealed class TimeRNN : RecurrentLayer
 {
@@ -35,27 +35,6 @@ public sealed class TimeRNN : RecurrentLayer
         var (wx, wh, b) = RecurrentCore.AddParameters(parameters, name, inputSize, hiddenSize, gates: 1, random);
         return new TimeRNN(wx, wh, b, stateful, returnSequences);
     }
-
-    /// <summary>A copy of the state h [N,H] the next call starts from; null for zeros.</summary>
-    /// <exception cref="ArgumentException">Set: h is not a positive multiple of H, or the state has a c.</exception>
-    public override RecurrentState? State
-    {
-        get => Core.HasState ? new RecurrentState(Core.HState.ToArray()) : null;
-        set
-        {
-            if (value is null)
-            {
-                ResetState();
-                return;
-            }
-            if (value.C.Length != 0)
-                throw new ArgumentException("TimeRNN: the state of a plain RNN has no c.", nameof(value));
-            Core.SetState(value.H);
-        }
-    }
-
-    /// <inheritdoc/>
-    public override RecurrentState StateGradient => new(Core.Dh.ToArray());
 
     /// <summary>Runs T steps: xs [N,T,D] → hs [N,T,H] (or [N,1,H]), valid until the next call.</summary>
     /// <exception cref="ArgumentException">xs does not hold N·T·D values, or N changed while a state is carried.</exception>
@@ -87,7 +66,7 @@ public sealed class TimeRNN : RecurrentLayer
 
     /// <summary>
     /// Backpropagates dys [N,T,H] (or [N,1,H]) through the last <see cref="Forward"/>: adds into the gradients of Wx,
-    /// Wh, b, sets <see cref="StateGradient"/>, and returns dxs [N,T,D], valid until the next call.
+    /// Wh, b, sets <see cref="RecurrentLayer.StateGradient"/>, and returns dxs [N,T,D], valid until the next call.
     /// </summary>
     /// <exception cref="InvalidOperationException">No forward pass to go back through.</exception>
     /// <exception cref="ArgumentException">dys does not match the output of the last forward pass.</exception>

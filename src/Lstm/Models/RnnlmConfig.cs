@@ -47,17 +47,7 @@ public sealed record RnnlmConfig(
     /// <exception cref="ArgumentException">The JSON is not a valid configuration.</exception>
     public static RnnlmConfig FromJson(string json)
     {
-        RnnlmConfig? config;
-        try
-        {
-            config = JsonSerializer.Deserialize(json, LstmJson.Default.RnnlmConfig);
-        }
-        catch (JsonException e)
-        {
-            throw new ArgumentException($"Not an Rnnlm configuration: {e.Message}", nameof(json), e);
-        }
-        if (config is null)
-            throw new ArgumentException("Not an Rnnlm configuration: null.", nameof(json));
+        var config = LstmJson.Read(json, LstmJson.Default.RnnlmConfig, "an Rnnlm configuration");
         config.Validate();
         return config;
     }

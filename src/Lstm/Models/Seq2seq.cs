@@ -43,17 +43,7 @@ public sealed record Seq2seqConfig(int VocabularySize, int EmbeddingSize = 16, i
     /// <exception cref="ArgumentException">The JSON is not a valid configuration.</exception>
     public static Seq2seqConfig FromJson(string json)
     {
-        Seq2seqConfig? config;
-        try
-        {
-            config = JsonSerializer.Deserialize(json, LstmJson.Default.Seq2seqConfig);
-        }
-        catch (JsonException e)
-        {
-            throw new ArgumentException($"Not a seq2seq configuration: {e.Message}", nameof(json), e);
-        }
-        if (config is null)
-            throw new ArgumentException("Not a seq2seq configuration: null.", nameof(json));
+        var config = LstmJson.Read(json, LstmJson.Default.Seq2seqConfig, "a seq2seq configuration");
         config.Validate();
         return config;
     }
