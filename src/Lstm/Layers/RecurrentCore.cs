@@ -28,6 +28,12 @@ internal sealed class RecurrentCore
     private int[] _lengths = [], _running = [];
     private int _minLength;
 
+    // With padding, the products over every row (the input projection, dWx, dWh, dxs) run over the R real rows only,
+    // packed one sequence after another: xs [R,D], A or dA [R,G], dAh [R,G], h_prev [R,H], dxs [R,D].
+    private bool _packed;
+    private int _realRows;
+    private float[] _packedX = [], _packedA = [], _packedAh = [], _packedH = [], _packedDx = [];
+
     // Per (N, T): pre-activations, then activations, A [N,T,G]; hs [N,T,H]; h_prev [N,T,H]; dA [N,T,G]; dxs [N,T,D];
     // with a separate recurrent part, h_prev·Wh + its bias Ah [N,T,G] and dAh [N,T,G] (otherwise dAh is dA).
     private float[] _a = [], _hs = [], _hPrev = [], _dA = [], _dxs = [], _ah = [], _dAh = [];
@@ -191,7 +197,20 @@ internal sealed class RecurrentCore
         if (!Carried)
             Array.Clear(_h);
 
-        Gemm.MatMulBias(xs.Span, D, Transpose.No, _wx.Value, G, Transpose.No, _b.Value, N * T, G, D, _a, G);
+        _realRows = _lengths.Length == 0 || shape.Lengths.IsEmpty ? N * T : _lengths.Sum();
+        _packed = _realRows < N * T;
+        if (_packed)
+        {
+            var packedX = Buffers.Ensure(ref _packedX, _realRows * D);
+            var packedA = Buffers.Ensure(ref _packedA, _realRows * G);
+            Gather(xs.Span, D, packedX);
+            Gemm.MatMulBias(packedX, D, Transpose.No, _wx.Value, G, Transpose.No, _b.Value, _realRows, G, D, packedA, G);
+            Scatter(packedA, G, _a);
+        }
+        else
+        {
+            Gemm.MatMulBias(xs.Span, D, Transpose.No, _wx.Value, G, Transpose.No, _b.Value, N * T, G, D, _a, G);
+        }
 
         _whLd = Padded(G);
         if (_whLd != G)
@@ -336,12 +355,54 @@ internal sealed class RecurrentCore
     /// <summary>dWx += xsᵀ·dA, dWh += h_prevᵀ·dAh, db += Σ_rows dA (added into the gradients); returns dxs = dA·Wxᵀ.</summary>
     public ReadOnlyMemory<float> EndBackward()
     {
-        int D = this.D, H = this.H, G = this.G, rows = N * T;
-        Gemm.MatMulAdd(_xs.Span, D, Transpose.Yes, _dA, G, Transpose.No, D, G, rows, _wx.Grad, G);
-        Gemm.MatMulAdd(_hPrev, H, Transpose.Yes, _dAh, G, Transpose.No, H, G, rows, _wh.Grad, G);
-        Elementwise.AddColumnSums(_dA, rows, G, _b.Grad);
-        Gemm.MatMul(_dA, G, Transpose.No, _wx.Value, G, Transpose.Yes, rows, D, G, _dxs, D);
+        int D = this.D, H = this.H, G = this.G;
+        if (_packed)
+        {
+            // The padded rows' dA is zero: over the real rows only, and the padding's dxs is zero.
+            int rows = _realRows;
+            var dA = Buffers.Ensure(ref _packedA, rows * G);
+            Gather(_dA, G, dA);
+            var dAh = dA;
+            if (_separateRecurrent)
+            {
+                dAh = Buffers.Ensure(ref _packedAh, rows * G);
+                Gather(_dAh, G, dAh);
+            }
+            var hPrev = Buffers.Ensure(ref _packedH, rows * H);
+            Gather(_hPrev, H, hPrev);
+            var dxs = Buffers.Ensure(ref _packedDx, rows * D);
+            Gemm.MatMulAdd(_packedX, D, Transpose.Yes, dA, G, Transpose.No, D, G, rows, _wx.Grad, G);
+            Gemm.MatMulAdd(hPrev, H, Transpose.Yes, dAh, G, Transpose.No, H, G, rows, _wh.Grad, G);
+            Elementwise.AddColumnSums(dA.AsSpan(0, rows * G), rows, G, _b.Grad);
+            Gemm.MatMul(dA, G, Transpose.No, _wx.Value, G, Transpose.Yes, rows, D, G, dxs, D);
+            Scatter(dxs, D, _dxs);
+        }
+        else
+        {
+            int rows = N * T;
+            Gemm.MatMulAdd(_xs.Span, D, Transpose.Yes, _dA, G, Transpose.No, D, G, rows, _wx.Grad, G);
+            Gemm.MatMulAdd(_hPrev, H, Transpose.Yes, _dAh, G, Transpose.No, H, G, rows, _wh.Grad, G);
+            Elementwise.AddColumnSums(_dA, rows, G, _b.Grad);
+            Gemm.MatMul(_dA, G, Transpose.No, _wx.Value, G, Transpose.Yes, rows, D, G, _dxs, D);
+        }
         _hasBackward = true;
         return _dxs;
+    }
+
+    /// <summary>The real rows of a [N,T,width] buffer, one sequence after another: [R,width].</summary>
+    private void Gather(ReadOnlySpan<float> source, int width, Span<float> packed)
+    {
+        for (int n = 0, r = 0; n < N; r += _lengths[n], n++)
+            source.Slice(n * T * width, _lengths[n] * width).CopyTo(packed[(r * width)..]);
+    }
+
+    /// <summary>The inverse of <see cref="Gather"/>, the padded rows set to zero.</summary>
+    private void Scatter(ReadOnlySpan<float> packed, int width, Span<float> target)
+    {
+        for (int n = 0, r = 0; n < N; r += _lengths[n], n++)
+        {
+            packed.Slice(r * width, _lengths[n] * width).CopyTo(target[(n * T * width)..]);
+            target.Slice((n * T + _lengths[n]) * width, (T - _lengths[n]) * width).Clear();
+        }
     }
 }
