@@ -12,6 +12,14 @@ namespace Lstm.Cli.Commands;
 /// <summary><c>lstm seq2seq train|predict</c>: the book's encoder–decoders on question–answer files (chapters 7–8).</summary>
 internal static class Seq2seqCommand
 {
+    /// <summary>The models <c>--model</c> names, as the book does.</summary>
+    private enum ModelName
+    {
+        Seq2seq,
+        Peeky,
+        Attention,
+    }
+
     public static Command Create() => new("seq2seq", "Encoder–decoder models on question_answer files (the book's addition.txt, date.txt).")
     {
         CreateTrain(),
@@ -21,7 +29,7 @@ internal static class Seq2seqCommand
     private static Command CreateTrain()
     {
         var data = new Option<string>("--data") { Description = "A file of questions and answers, one per line, the answer from its '_' (the book's format).", Required = true };
-        var model = new Option<Seq2seqKind>("--model") { Description = "plain (the book's Seq2seq), peeky or attention.", DefaultValueFactory = _ => Seq2seqKind.Plain };
+        var model = new Option<ModelName>("--model") { Description = "seq2seq (the book's Seq2seq), peeky or attention.", DefaultValueFactory = _ => ModelName.Seq2seq };
         var reverse = new Option<bool>("--reverse") { Description = "Reverse every question, as the book does." };
         var embed = new Option<int>("--embed") { Description = "D, the embedding width.", DefaultValueFactory = _ => 16 }.AtLeast(1);
         var hidden = new Option<int?>("--hidden") { Description = "H, the LSTM width (128; attention 256)." }.AtLeast(1);
@@ -39,7 +47,12 @@ internal static class Seq2seqCommand
         command.SetAction(r =>
         {
             Gemm.Threads = r.GetValue(threads);
-            var kind = r.GetValue(model);
+            var kind = r.GetValue(model) switch
+            {
+                ModelName.Peeky => Seq2seqKind.Peeky,
+                ModelName.Attention => Seq2seqKind.Attention,
+                _ => Seq2seqKind.Plain,
+            };
             var set = SequenceDataset.Load(r.GetValue(data)!);
             if (r.GetValue(reverse))
                 set = set.Reversed();
