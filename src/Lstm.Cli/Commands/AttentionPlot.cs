@@ -7,8 +7,8 @@ namespace Lstm.Cli.Commands;
 /// <summary>The book's <c>visualize_attention</c>: a heat map of attention weights, input characters across, output characters down.</summary>
 internal static class AttentionPlot
 {
-    /// <summary>Writes weights [outputs, inputs] as a PNG, atomically; <paramref name="reversed"/>: the model read the input reversed.</summary>
-    public static void Save(string path, string input, string[] outputs, float[] weights, bool reversed)
+    /// <summary>Writes weights [outputs, inputs] as a PNG, atomically.</summary>
+    public static void Save(string path, string input, string[] outputs, float[] weights)
     {
         int Tq = input.EnumerateRunes().Count(), Td = outputs.Length;
         var characters = input.EnumerateRunes().Select(r => r.ToString()).ToArray();
@@ -16,7 +16,7 @@ internal static class AttentionPlot
         for (int t = 0; t < Td; t++)
         {
             for (int s = 0; s < Tq; s++)
-                intensities[t, s] = weights[t * Tq + (reversed ? Tq - 1 - s : s)];
+                intensities[t, s] = weights[t * Tq + s];
         }
         var plot = new Plot();
         plot.Font.Set("DejaVu Sans");

@@ -30,7 +30,7 @@ internal static class Seq2seqCommand
     {
         var data = new Option<string>("--data") { Description = "A file of questions and answers, one per line, the answer from its '_' (the book's format).", Required = true };
         var model = new Option<ModelName>("--model") { Description = "seq2seq (the book's Seq2seq), peeky or attention.", DefaultValueFactory = _ => ModelName.Seq2seq };
-        var reverse = new Option<bool>("--reverse") { Description = "Reverse every question, as the book does." };
+        var reverse = new Option<bool>("--reverse") { Description = "Read every question backwards, as the book does (the saved model remembers it)." };
         var embed = new Option<int>("--embed") { Description = "D, the embedding width.", DefaultValueFactory = _ => 16 }.AtLeast(1);
         var hidden = new Option<int?>("--hidden") { Description = "H, the LSTM width (128; attention 256)." }.AtLeast(1);
         var batch = new Option<int>("--batch") { Description = "N, examples per batch.", DefaultValueFactory = _ => 128 }.AtLeast(1);
@@ -54,9 +54,8 @@ internal static class Seq2seqCommand
                 _ => Seq2seqKind.Plain,
             };
             var set = SequenceDataset.Load(r.GetValue(data)!);
-            if (r.GetValue(reverse))
-                set = set.Reversed();
-            var config = new Seq2seqConfig(set.Vocabulary.Count, r.GetValue(embed), r.GetValue(hidden) ?? (kind == Seq2seqKind.Attention ? 256 : 128), kind);
+            var config = new Seq2seqConfig(set.Vocabulary.Count, r.GetValue(embed), r.GetValue(hidden) ?? (kind == Seq2seqKind.Attention ? 256 : 128), kind,
+                ReverseInput: r.GetValue(reverse));
             var seq2seq = EncoderDecoder.Create(config, r.GetValue(seed));
             int N = r.GetValue(batch);
             Console.WriteLine($"data: {set.TrainCount:N0} training and {set.TestCount:N0} test examples, {set.Vocabulary.Count} characters, " +
@@ -72,7 +71,7 @@ internal static class Seq2seqCommand
                 double seconds = clock.Elapsed.TotalSeconds;
                 double accuracy = Evaluation.ExactMatch(seq2seq, set.TestQuestions, set.QuestionLength, set.TestAnswers, set.AnswerLength);
                 Console.WriteLine($"epoch {e.Epoch}: test accuracy {accuracy:P2} (loss {e.TrainLoss:F4}, {seconds:F1} s of training)");
-                PrintExamples(seq2seq, set, 3, r.GetValue(reverse));
+                PrintExamples(seq2seq, set, 3);
                 clock.Restart();
             };
             trainer.Fit(batches, r.GetValue(epochs));
@@ -86,15 +85,13 @@ internal static class Seq2seqCommand
         return command;
     }
 
-    private static void PrintExamples(EncoderDecoder model, SequenceDataset set, int count, bool reversed)
+    private static void PrintExamples(EncoderDecoder model, SequenceDataset set, int count)
     {
         int Tq = set.QuestionLength, Ta = set.AnswerLength;
         var ids = model.Generate(set.TestQuestions.AsSpan(0, count * Tq), new SequenceShape(count, Tq), set.StartId, Ta - 1);
         for (int e = 0; e < count; e++)
         {
-            var question = set.TestQuestions.AsSpan(e * Tq, Tq).ToArray();
-            if (reversed)
-                Array.Reverse(question);
+            var question = set.TestQuestions.AsSpan(e * Tq, Tq);
             string answer = string.Concat(ids.AsSpan(e * (Ta - 1), Ta - 1).ToArray().Select(id => set.Vocabulary[id]));
             string expected = set.Text(set.TestAnswers.AsSpan(e * Ta + 1, Ta - 1));
             Console.WriteLine($"  {set.Text(question)} → {answer} {(answer == expected ? "✓" : $"✗ ({expected})")}");
@@ -108,27 +105,32 @@ internal static class Seq2seqCommand
         var input = new Option<string>("--input") { Description = "The question, as in the data file (padded with spaces to the training width).", Required = true };
         var beam = new Option<int>("--beam") { Description = "Beam width (1: greedy).", DefaultValueFactory = _ => 1 }.AtLeast(1);
         var length = new Option<int>("--length") { Description = "Characters to decode.", DefaultValueFactory = _ => 10 }.AtLeast(1);
-        var reverse = new Option<bool>("--reverse") { Description = "Reverse the question, as for a model trained with --reverse." };
         var plot = new Option<string?>("--plot-attention") { Description = "Write the attention weights of the greedy answer as a heat map to this PNG file (attention models)." };
-        var command = new Command("predict", "Decode the answer to one question.") { model, input, beam, length, reverse, plot };
+        var command = new Command("predict", "Decode the answer to one question.") { model, input, beam, length, plot };
         command.SetAction(r =>
         {
             var (loaded, vocabulary) = Checkpoint.Load(r.GetValue(model)!);
             if (loaded is not EncoderDecoder seq2seq || vocabulary is null)
                 throw new InvalidDataException($"{r.GetValue(model)} is not an encoder–decoder saved with its vocabulary.");
-            var ids = Corpus.Characters(r.GetValue(input)!, vocabulary, grow: false, "--input").Select(id => (float)id).ToArray();
-            if (r.GetValue(reverse))
-                Array.Reverse(ids);
+            if (r.GetValue(plot) is not null && seq2seq is not AttentionSeq2seq)
+                throw new UsageException("--plot-attention needs an attention model (trained with --model attention).");
+            float[] ids;
+            try
+            {
+                ids = [.. Corpus.Characters(r.GetValue(input)!, vocabulary, grow: false, "--input").Select(id => (float)id)];
+            }
+            catch (InvalidDataException e)
+            {
+                throw new UsageException(e.Message);
+            }
             if (!vocabulary.TryGetId(SequenceDataset.Start, out int start))
                 throw new InvalidDataException($"{r.GetValue(model)}: the vocabulary has no start symbol '{SequenceDataset.Start}'.");
             var answer = seq2seq.BeamSearch(ids, start, r.GetValue(length), r.GetValue(beam));
             Console.WriteLine(string.Concat(answer.Select(id => vocabulary[id])));
             if (r.GetValue(plot) is { } path)
             {
-                if (seq2seq is not AttentionSeq2seq attention)
-                    throw new UsageException("--plot-attention needs an attention model (trained with --model attention).");
-                var (greedy, weights) = attention.GenerateWithAttention(ids, start, r.GetValue(length));
-                AttentionPlot.Save(path, r.GetValue(input)!, [.. greedy.Select(id => vocabulary[id])], weights, r.GetValue(reverse));
+                var (greedy, weights) = ((AttentionSeq2seq)seq2seq).GenerateWithAttention(ids, start, r.GetValue(length));
+                AttentionPlot.Save(path, r.GetValue(input)!, [.. greedy.Select(id => vocabulary[id])], weights);
                 Console.WriteLine($"wrote {path}");
             }
             return 0;

@@ -79,19 +79,6 @@ public sealed record SequenceDataset(Vocabulary Vocabulary, int QuestionLength, 
             Flatten(trainOrder, questions), Flatten(trainOrder, answers), Flatten(testOrder, questions), Flatten(testOrder, answers));
     }
 
-    /// <summary>The same data with every question reversed (the book's <c>x[:, ::-1]</c>, which helps the plain encoder–decoder).</summary>
-    public SequenceDataset Reversed()
-    {
-        float[] Reverse(float[] questions)
-        {
-            var reversed = questions.ToArray();
-            for (int e = 0; e < reversed.Length / QuestionLength; e++)
-                reversed.AsSpan(e * QuestionLength, QuestionLength).Reverse();
-            return reversed;
-        }
-        return this with { TrainQuestions = Reverse(TrainQuestions), TestQuestions = Reverse(TestQuestions) };
-    }
-
     /// <summary>The characters of ids, as a string.</summary>
     public string Text(ReadOnlySpan<float> ids)
     {

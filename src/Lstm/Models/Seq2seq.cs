@@ -26,7 +26,10 @@ public enum Seq2seqKind
 /// <param name="EmbeddingSize">D.</param>
 /// <param name="HiddenSize">H.</param>
 /// <param name="Kind">Plain, peeky or attention.</param>
-public sealed record Seq2seqConfig(int VocabularySize, int EmbeddingSize = 16, int HiddenSize = 128, Seq2seqKind Kind = Seq2seqKind.Plain)
+/// <param name="ReverseInput">Read every question backwards (the book's trick, which shortens the path from the start
+/// of the question to the start of the answer); the model does it, so the data stays as it is.</param>
+public sealed record Seq2seqConfig(int VocabularySize, int EmbeddingSize = 16, int HiddenSize = 128, Seq2seqKind Kind = Seq2seqKind.Plain,
+    bool ReverseInput = false)
 {
     /// <summary>Throws when the shape cannot be built.</summary>
     /// <exception cref="ArgumentException">A size is not positive.</exception>
@@ -64,7 +67,7 @@ public sealed record Seq2seqConfig(int VocabularySize, int EmbeddingSize = 16, i
 public abstract class EncoderDecoder : Model
 {
     private readonly TimeSoftmaxWithLoss _loss = new(overwriteScores: true);
-    private float[] _decoderXs = [], _decoderTs = [], _one = [];
+    private float[] _decoderXs = [], _decoderTs = [], _one = [], _reversed = [];
     private int _answerSteps;
     private bool _hasGradient;
 
@@ -249,8 +252,22 @@ public abstract class EncoderDecoder : Model
         return [.. beams[0]];
     }
 
+    /// <summary>Runs the encoder on the questions xs [N,Tq] (reversed first, with <see cref="Seq2seqConfig.ReverseInput"/>) and starts the decoder from it.</summary>
+    private protected void Encode(ReadOnlyMemory<float> xs, SequenceShape shape, bool training)
+    {
+        if (Config.ReverseInput)
+        {
+            var reversed = Buffers.Ensure(ref _reversed, xs.Length);
+            xs.Span.CopyTo(reversed);
+            for (int n = 0; n < shape.BatchSize; n++)
+                reversed.AsSpan(n * shape.TimeSteps, shape.TimeSteps).Reverse();
+            xs = reversed;
+        }
+        RunEncoder(xs, shape, training);
+    }
+
     /// <summary>Runs the encoder on xs [N,Tq] and starts the decoder from it.</summary>
-    private protected abstract void Encode(ReadOnlyMemory<float> xs, SequenceShape shape, bool training);
+    private protected abstract void RunEncoder(ReadOnlyMemory<float> xs, SequenceShape shape, bool training);
 
     /// <summary>Decoder inputs [N,Td] → scores [N,Td,V], from the decoder's current state.</summary>
     private protected abstract ReadOnlyMemory<float> Decode(ReadOnlyMemory<float> xs, SequenceShape shape, bool training);
@@ -289,7 +306,7 @@ public sealed class Seq2seq : EncoderDecoder
         : base(config, parameters, random)
         => _decoder = new Sequential(DecoderEmbedding, DecoderLstm, DecoderAffine);
 
-    private protected override void Encode(ReadOnlyMemory<float> xs, SequenceShape shape, bool training)
+    private protected override void RunEncoder(ReadOnlyMemory<float> xs, SequenceShape shape, bool training)
     {
         var x = EncoderEmbedding.Forward(xs, shape, training);
         (EncoderOutput, EncoderShape) = (EncoderLstm.Forward(x, shape, training), shape);
@@ -321,7 +338,7 @@ public sealed class PeekySeq2seq : EncoderDecoder
     {
     }
 
-    private protected override void Encode(ReadOnlyMemory<float> xs, SequenceShape shape, bool training)
+    private protected override void RunEncoder(ReadOnlyMemory<float> xs, SequenceShape shape, bool training)
     {
         var x = EncoderEmbedding.Forward(xs, shape, training);
         (EncoderOutput, EncoderShape) = (EncoderLstm.Forward(x, shape, training), shape);
@@ -379,7 +396,8 @@ public sealed class AttentionSeq2seq : EncoderDecoder
 
     /// <summary>
     /// Greedy decoding of one question [Tq] (as <see cref="EncoderDecoder.Generate"/>), with the attention weights of every
-    /// output step: ids [length] and weights [length, Tq] (the book's <c>visualize_attention</c>).
+    /// output step: ids [length] and weights [length, Tq] over the question's characters in their own order, also when
+    /// the model reads them reversed (the book's <c>visualize_attention</c>).
     /// </summary>
     public (int[] Ids, float[] Weights) GenerateWithAttention(ReadOnlySpan<float> question, int startId, int length)
     {
@@ -394,13 +412,16 @@ public sealed class AttentionSeq2seq : EncoderDecoder
             var scores = Decode(x, new SequenceShape(1, 1), training: false).Span;
             ids[t] = TensorPrimitives.IndexOfMax(scores[..V]);
             x[0] = ids[t];
-            _attention.Weights.CopyTo(weights.AsSpan(t * Tq));
+            var row = weights.AsSpan(t * Tq, Tq);
+            _attention.Weights.CopyTo(row);
+            if (Config.ReverseInput)
+                row.Reverse();
         }
         ResetState();
         return (ids, weights);
     }
 
-    private protected override void Encode(ReadOnlyMemory<float> xs, SequenceShape shape, bool training)
+    private protected override void RunEncoder(ReadOnlyMemory<float> xs, SequenceShape shape, bool training)
     {
         int H = Config.HiddenSize, T = shape.TimeSteps;
         var x = EncoderEmbedding.Forward(xs, shape, training);
