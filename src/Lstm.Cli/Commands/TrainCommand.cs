@@ -73,6 +73,8 @@ internal static class TrainCommand
                 LearningRate = r.GetValue(lr) ?? (kind == recipe.Optimizer ? recipe.LearningRate : Recipe.DefaultLearningRate(kind)),
                 Options = recipe.Options with
                 {
+                    // Three times the loss of a uniform guess over the vocabulary: far above anything a training run reports.
+                    MaxLoss = 3f * MathF.Log(Math.Max(V, 2)),
                     BatchSize = r.GetValue(batch) ?? recipe.Options.BatchSize,
                     TimeSteps = r.GetValue(time) ?? recipe.Options.TimeSteps,
                     MaxGradNorm = r.GetValue(clip) ?? recipe.Options.MaxGradNorm,

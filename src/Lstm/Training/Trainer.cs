@@ -15,6 +15,11 @@ namespace Lstm.Training;
 /// Start the next epoch from a zero state after validating (the book's BetterRnnlm script); otherwise training resumes from
 /// the state it had, as if no validation had run (the book's Rnnlm script, which does not validate between epochs).
 /// </param>
+/// <param name="MaxLoss">
+/// A run whose mean loss stays above this for <see cref="DivergenceReports"/> report intervals in a row, or ends an
+/// epoch or the run above it, is diverging and stops (for a softmax over V classes a few times ln V, the loss of a
+/// uniform guess; infinity: never).
+/// </param>
 public sealed record TrainerOptions(
     int BatchSize = 20,
     int TimeSteps = 35,
@@ -22,7 +27,12 @@ public sealed record TrainerOptions(
     int ReportInterval = 20,
     float LearningRateDecay = 1f,
     bool ResetStateAfterValidation = false,
-    int CheckpointInterval = 0);
+    int CheckpointInterval = 0,
+    float MaxLoss = float.PositiveInfinity)
+{
+    /// <summary>Report intervals in a row above <see cref="MaxLoss"/> that stop a run.</summary>
+    public const int DivergenceReports = 3;
+}
 
 /// <summary>
 /// Where a run stands, besides the weights and the optimizer's buffers: what a resumed run needs to continue exactly
@@ -105,7 +115,7 @@ public sealed class Trainer(Model model, Optimizer optimizer, TrainerOptions opt
     /// <see cref="TrainerOptions.TimeSteps"/>, validation perplexity over the book's windows (N = 10, T = 35).
     /// </summary>
     /// <exception cref="ArgumentException">A corpus is shorter than one batch.</exception>
-    /// <exception cref="TrainingDivergedException">The loss became NaN or infinite.</exception>
+    /// <exception cref="TrainingDivergedException">The loss or the gradients became NaN or infinite, or the loss stayed above <see cref="TrainerOptions.MaxLoss"/>.</exception>
     public IReadOnlyList<double> Fit(int[] corpus, int epochs, long maxSteps = long.MaxValue, int[]? validation = null, TrainingPosition? resume = null)
         => Fit(new TruncatedBpttBatches(corpus, Options.BatchSize, Options.TimeSteps), epochs, maxSteps,
             validation is null ? null : new TruncatedBpttBatches(validation, 10, 35), resume);
@@ -115,7 +125,7 @@ public sealed class Trainer(Model model, Optimizer optimizer, TrainerOptions opt
     /// <paramref name="batches"/>, evaluating the mean loss on <paramref name="validation"/> after each epoch when given.
     /// Returns the mean training loss of every report interval.
     /// </summary>
-    /// <exception cref="TrainingDivergedException">The loss became NaN or infinite.</exception>
+    /// <exception cref="TrainingDivergedException">The loss or the gradients became NaN or infinite, or the loss stayed above <see cref="TrainerOptions.MaxLoss"/>.</exception>
     /// <remarks>With <paramref name="resume"/>, the run continues from that position (the model's weights and the
     /// optimizer's state restored by the caller): it ends with the same weights as a run that never stopped.</remarks>
     public IReadOnlyList<double> Fit(IBatchSource batches, int epochs, long maxSteps = long.MaxValue, IBatchSource? validation = null, TrainingPosition? resume = null)
@@ -130,7 +140,7 @@ public sealed class Trainer(Model model, Optimizer optimizer, TrainerOptions opt
         int perSequenceIn = batches.InputLength / batches.Shape.BatchSize, perSequenceOut = batches.TargetLength / batches.Shape.BatchSize;
         var losses = new List<double>();
         double best = double.PositiveInfinity, intervalLoss = 0;
-        int intervalCount = 0;
+        int intervalCount = 0, reportsAboveMaxLoss = 0;
         long step = 0, intervalTokens = 0;
         int firstEpoch = 1, firstIteration = 1;
         if (resume is not null)
@@ -160,8 +170,9 @@ public sealed class Trainer(Model model, Optimizer optimizer, TrainerOptions opt
                     throw new TrainingDivergedException($"The training loss became {loss} at epoch {epoch}, iteration {iteration}; try a lower learning rate or a smaller --clip.");
                 parameters.ZeroGrad();
                 Model.Backward();
-                if (Options.MaxGradNorm > 0)
-                    GradientClipping.ClipByGlobalNorm(parameters, Options.MaxGradNorm);
+                // The norm comes free with clipping; without it, non-finite gradients show in the next loss.
+                if (Options.MaxGradNorm > 0 && GradientClipping.ClipByGlobalNorm(parameters, Options.MaxGradNorm) is var norm && !float.IsFinite(norm))
+                    throw new TrainingDivergedException($"The gradients became {norm} at epoch {epoch}, iteration {iteration}; try a lower learning rate.");
                 Optimizer.Step(parameters);
                 step++;
                 (intervalLoss, intervalCount, intervalTokens) = (intervalLoss + loss, intervalCount + 1, intervalTokens + shape.Rows);
@@ -173,6 +184,10 @@ public sealed class Trainer(Model model, Optimizer optimizer, TrainerOptions opt
                     losses.Add(mean);
                     double tokensPerSecond = intervalTokens / Math.Max(interval.Elapsed.TotalSeconds, 1e-9);
                     Progress?.Invoke(new TrainingProgress(epoch, iteration, perEpoch, step, total, clock.Elapsed, tokensPerSecond, mean));
+                    reportsAboveMaxLoss = mean > Options.MaxLoss ? reportsAboveMaxLoss + 1 : 0;
+                    // An epoch or a run that ends above the limit has diverged too: nothing of it gets saved.
+                    if (reportsAboveMaxLoss == TrainerOptions.DivergenceReports || (reportsAboveMaxLoss > 0 && (step == total || iteration == perEpoch)))
+                        throw new TrainingDivergedException($"The training loss is {mean:G4}, above {Options.MaxLoss:G4} for {reportsAboveMaxLoss} report(s), at epoch {epoch}, iteration {iteration}: the run is diverging; try a lower learning rate or a smaller --clip.");
                     (intervalLoss, intervalCount, intervalTokens) = (0, 0, 0);
                     interval.Restart();
                 }
@@ -204,5 +219,5 @@ public sealed class Trainer(Model model, Optimizer optimizer, TrainerOptions opt
     }
 }
 
-/// <summary>The training loss became NaN or infinite.</summary>
+/// <summary>The training diverged: the loss or the gradients became NaN or infinite, or the loss stayed far too high.</summary>
 public sealed class TrainingDivergedException(string message) : Exception(message);

@@ -79,6 +79,28 @@ public class TrainerTests
     }
 
     [Fact]
+    public void Fit_LossFarAboveAUniformGuessForThreeReports_StopsAsDiverging()
+    {
+        // A learning rate of 10⁶ without clipping: the loss explodes but can stay finite.
+        var corpus = CountingCorpus(4000, 24, seed: 5);
+        var options = new TrainerOptions(BatchSize: 4, TimeSteps: 8, MaxGradNorm: 0f, ReportInterval: 5, MaxLoss: 3f * MathF.Log(24));
+        var model = new Rnnlm(new RnnlmConfig(24, 16, 16), seed: 7);
+        var e = Assert.Throws<TrainingDivergedException>(() => new Trainer(model, new Sgd(1e6f), options).Fit(corpus, epochs: 2));
+        Assert.Contains("above 9.534 for 3 report(s)", e.Message);
+        Assert.Contains("iteration 15", e.Message); // three reports of five iterations
+
+        // A run that ends above the limit diverged too, even after fewer reports.
+        var shortRun = new Rnnlm(new RnnlmConfig(24, 16, 16), seed: 7);
+        var ended = Assert.Throws<TrainingDivergedException>(() => new Trainer(shortRun, new Sgd(1e6f), options).Fit(corpus, epochs: 2, maxSteps: 10));
+        Assert.Contains("iteration 10", ended.Message);
+
+        // The same limit does not stop a healthy run.
+        var healthy = new Rnnlm(new RnnlmConfig(24, 16, 16), seed: 7);
+        var losses = new Trainer(healthy, new Sgd(2f), options with { MaxGradNorm = 0.25f }).Fit(corpus, epochs: 2);
+        Assert.True(losses[^1] < losses[0]);
+    }
+
+    [Fact]
     public void Fit_DivergingLoss_StopsWithAClearMessage()
     {
         var corpus = CountingCorpus(2000, 24, seed: 5);
