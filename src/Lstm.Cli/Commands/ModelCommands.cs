@@ -51,7 +51,7 @@ internal static class ModelCommands
     {
         var model = new Option<string>("--model") { Description = "A checkpoint saved by lstm train --save, or a PyTorch state dict (safetensors).", Required = true };
         var vocabFrom = VocabFrom();
-        var prompt = new Option<string>("--prompt") { Description = "Words to start from.", DefaultValueFactory = _ => Vocabulary.EndOfSentence };
+        var prompt = new Option<string?>("--prompt") { Description = "Text to start from (words, or characters for a character model; default: a sentence start)." };
         var length = new Option<int>("--length") { Description = "Words to generate.", DefaultValueFactory = _ => 100 }.AtLeast(0);
         var temperature = new Option<float>("--temperature") { Description = "Softmax temperature; 0 takes the most likely word.", DefaultValueFactory = _ => 1f }.AtLeast(0f);
         var topK = new Option<int>("--top-k") { Description = "Sample among the K most likely words (0: all).", DefaultValueFactory = _ => 0 }.AtLeast(0);
@@ -65,14 +65,25 @@ internal static class ModelCommands
         command.SetAction(r =>
         {
             var (rnnlm, vocabulary) = ModelFiles.Load(r.GetValue(model)!, r.GetValue(vocabFrom));
-            var ids = Corpus.Parse([r.GetValue(prompt)!], vocabulary, grow: false, "the prompt");
-            // Parse ends the prompt with <eos>; keep it only when the prompt is just a sentence start.
-            var start = ids.Length > 1 ? ids[..^1] : ids;
+            bool characters = vocabulary.Level == TokenLevel.Character;
+            string text = r.GetValue(prompt) ?? (characters ? "\n" : Vocabulary.EndOfSentence);
+            int[] start;
+            if (characters)
+            {
+                start = Corpus.Characters(text, vocabulary, grow: false, "the prompt");
+                Console.Write(text);
+            }
+            else
+            {
+                // Parse ends the prompt with <eos>; keep it only when the prompt is just a sentence start.
+                var ids = Corpus.Parse([text], vocabulary, grow: false, "the prompt");
+                start = ids.Length > 1 ? ids[..^1] : ids;
+            }
             var options = new SamplingOptions(r.GetValue(temperature), r.GetValue(topK), r.GetValue(topP));
             foreach (int id in TextGenerator.Generate(rnnlm, start, r.GetValue(length), options, new RandomSource(r.GetValue(seed))))
             {
-                string word = vocabulary[id];
-                Console.Write(word == Vocabulary.EndOfSentence ? Environment.NewLine : word + " ");
+                string token = vocabulary[id];
+                Console.Write(characters ? token : token == Vocabulary.EndOfSentence ? Environment.NewLine : token + " ");
             }
             Console.WriteLine();
             return 0;

@@ -17,10 +17,20 @@ internal static class TrainCommand
         Better,
     }
 
+    /// <summary>What <c>--level</c> names a token.</summary>
+    private enum Level
+    {
+        Word,
+        Char,
+    }
+
     public static Command Create()
     {
         var data = new Option<string?>("--data") { Description = "A folder with ptb.train.txt (ptb.valid.txt, ptb.test.txt optional) or a single text file. Without it: a generated language with long-range dependencies, LSTM against plain RNN." };
         var model = new Option<ModelRecipe>("--model") { Description = "rnnlm (the book's Rnnlm) or better (the book's BetterRnnlm).", DefaultValueFactory = _ => ModelRecipe.Rnnlm };
+        var level = new Option<Level>("--level") { Description = "word (whitespace-separated, <eos> at line ends) or char (every character, line ends too).", DefaultValueFactory = _ => Level.Word };
+        var heldOut = new Option<double>("--held-out") { Description = "For a single file: the fraction of lines at its end held out, half for validation, half for test (0: none).", DefaultValueFactory = _ => 0.1 }
+            .Require(v => v >= 0 && v < 1, "in [0, 1)");
         var cell = new Option<RecurrentCell?>("--cell") { Description = "lstm (the recipes'), gru (PyTorch's GRU) or rnn." };
         var embed = new Option<int?>("--embed") { Description = "D, the embedding width (rnnlm 100, better 650)." }.AtLeast(1);
         var hidden = new Option<int?>("--hidden") { Description = "H, the LSTM width (rnnlm 100, better 650)." }.AtLeast(1);
@@ -46,7 +56,7 @@ internal static class TrainCommand
 
         var command = new Command("train", "Train a language model (the book's Rnnlm by default) and report perplexity.")
         {
-            data, model, cell, embed, hidden, layers, dropout, tie, batch, time, lr, clip, epochs, maxSteps, optimizer, seed, threads, save,
+            data, level, heldOut, model, cell, embed, hidden, layers, dropout, tie, batch, time, lr, clip, epochs, maxSteps, optimizer, seed, threads, save,
             checkpoint, checkpointEvery, resume, init, vocabFrom, plot,
         };
         command.SetAction(r =>
@@ -54,7 +64,7 @@ internal static class TrainCommand
             Gemm.Threads = r.GetValue(threads);
             if (r.GetValue(data) is null)
                 return SyntheticRun.Run(r.GetValue(seed), r.GetValue(epochs));
-            var dataset = TextDataset.Load(r.GetValue(data)!);
+            var dataset = TextDataset.Load(r.GetValue(data)!, r.GetValue(level) == Level.Char ? TokenLevel.Character : TokenLevel.Word, r.GetValue(heldOut));
             int V = dataset.Vocabulary.Count;
             var recipe = r.GetValue(model) == ModelRecipe.Better ? Recipe.BetterRnnlm(V) : Recipe.Rnnlm(V);
             var kind = r.GetValue(optimizer) ?? recipe.Optimizer;

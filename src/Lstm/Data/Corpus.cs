@@ -7,17 +7,25 @@ namespace Lstm.Data;
 public static class Corpus
 {
     /// <summary>
-    /// The ids of the words of <paramref name="path"/>. With <paramref name="grow"/>, new words are added to the
-    /// vocabulary; otherwise they map to <c>&lt;unk&gt;</c> when the vocabulary has it, and are an error when not.
+    /// The ids of the tokens of <paramref name="path"/>, words or characters as the vocabulary's <see cref="Vocabulary.Level"/>
+    /// says. With <paramref name="grow"/>, new tokens are added to the vocabulary; otherwise they map to
+    /// <c>&lt;unk&gt;</c> when the vocabulary has it, and are an error when not.
     /// </summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="InvalidDataException">The file has no words, or a word is not in a fixed vocabulary without &lt;unk&gt;.</exception>
+    /// <exception cref="InvalidDataException">The file has no tokens, or a token is not in a fixed vocabulary without &lt;unk&gt;.</exception>
     public static int[] Read(string path, Vocabulary vocabulary, bool grow)
     {
         if (!File.Exists(path))
             throw new FileNotFoundException($"Corpus file not found: {path}", path);
-        return Parse(File.ReadLines(path), vocabulary, grow, path);
+        return Tokenize(File.ReadLines(path), vocabulary, grow, path);
     }
+
+    /// <summary>The ids of <paramref name="lines"/> at the vocabulary's level: words (<see cref="Parse"/>) or characters, each line ending in "\n".</summary>
+    /// <exception cref="InvalidDataException">There are no tokens, or a token is not in a fixed vocabulary without &lt;unk&gt;.</exception>
+    public static int[] Tokenize(IEnumerable<string> lines, Vocabulary vocabulary, bool grow, string source = "text") =>
+        vocabulary.Level == TokenLevel.Character
+            ? Characters(string.Concat(lines.Select(line => line + "\n")), vocabulary, grow, source)
+            : Parse(lines, vocabulary, grow, source);
 
     /// <summary>The ids of the words of <paramref name="lines"/>, as <see cref="Read"/>; <paramref name="source"/> names them in errors.</summary>
     /// <exception cref="InvalidDataException">There are no words, or a word is not in a fixed vocabulary without &lt;unk&gt;.</exception>
@@ -76,7 +84,7 @@ public static class Corpus
 }
 
 /// <summary>A training corpus with its vocabulary, and the validation and test corpora when there are any.</summary>
-/// <param name="Vocabulary">Built from the training text, ids in order of first appearance.</param>
+/// <param name="Vocabulary">Ids in order of first appearance: of the training file in a folder, of the whole file for a single file.</param>
 /// <param name="Train">Training ids.</param>
 /// <param name="Validation">Validation ids, or null.</param>
 /// <param name="Test">Test ids, or null.</param>
@@ -84,15 +92,33 @@ public sealed record TextDataset(Vocabulary Vocabulary, int[] Train, int[]? Vali
 {
     /// <summary>
     /// A folder with <c>ptb.train.txt</c> (and optionally <c>ptb.valid.txt</c>, <c>ptb.test.txt</c>), or a single
-    /// text file used for training only.
+    /// text file whose last <paramref name="heldOut"/> of lines are held out, half for validation and half for testing
+    /// (0: all for training). Tokens are words or characters as <paramref name="level"/> says.
     /// </summary>
     /// <exception cref="FileNotFoundException">Neither a file nor a folder with ptb.train.txt is at <paramref name="path"/>.</exception>
-    /// <exception cref="InvalidDataException">A file is empty or has words outside the training vocabulary.</exception>
-    public static TextDataset Load(string path)
+    /// <exception cref="InvalidDataException">A file is empty, has words outside the training vocabulary, or is too short to hold lines out.</exception>
+    /// <exception cref="ArgumentOutOfRangeException">The held-out fraction is not in [0, 1).</exception>
+    public static TextDataset Load(string path, TokenLevel level = TokenLevel.Word, double heldOut = 0.1)
     {
-        var vocabulary = new Vocabulary();
+        if (!(heldOut >= 0 && heldOut < 1))
+            throw new ArgumentOutOfRangeException(nameof(heldOut), heldOut, "The held-out fraction must be in [0, 1).");
+        var vocabulary = new Vocabulary { Level = level };
         if (File.Exists(path))
-            return new TextDataset(vocabulary, Corpus.Read(path, vocabulary, grow: true), null, null);
+        {
+            var lines = File.ReadAllLines(path);
+            if (lines.All(string.IsNullOrWhiteSpace))
+                throw new InvalidDataException($"{path} has no words.");
+            int held = (int)Math.Round(lines.Length * heldOut);
+            if (heldOut == 0)
+                return new TextDataset(vocabulary, Corpus.Tokenize(lines, vocabulary, grow: true, path), null, null);
+            if (held < 2 || held >= lines.Length)
+                throw new InvalidDataException($"{path} has {lines.Length} lines: too few to hold {heldOut:P0} of them out (a held-out fraction of 0 trains on all).");
+            // The vocabulary covers the whole file, so held-out words have ids; the text is split by lines.
+            var trainingIds = Corpus.Tokenize(lines[..^held], vocabulary, grow: true, path);
+            var validationIds = Corpus.Tokenize(lines[^held..^(held / 2)], vocabulary, grow: true, path);
+            var testIds = Corpus.Tokenize(lines[^(held / 2)..], vocabulary, grow: true, path);
+            return new TextDataset(vocabulary, trainingIds, validationIds, testIds);
+        }
         if (!Directory.Exists(path))
             throw new FileNotFoundException($"No corpus file or folder at {path}.", path);
         string train = Path.Combine(path, "ptb.train.txt");

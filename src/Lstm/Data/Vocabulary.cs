@@ -1,5 +1,15 @@
 namespace Lstm.Data;
 
+/// <summary>What a token is: a word (whitespace-separated, <c>&lt;eos&gt;</c> at line ends) or a character.</summary>
+public enum TokenLevel
+{
+    /// <summary>Words, as Penn Treebank: split on whitespace, <c>&lt;eos&gt;</c> at the end of every line.</summary>
+    Word,
+
+    /// <summary>Characters: every Unicode character a token, spaces and line ends included.</summary>
+    Character,
+}
+
 /// <summary>Tokens (words, or characters) and their ids, ids given in order of first appearance (as the book's PTB loader).</summary>
 public sealed class Vocabulary
 {
@@ -30,6 +40,9 @@ public sealed class Vocabulary
             _words.Add(word);
         }
     }
+
+    /// <summary>Whether the tokens are words or characters; text is split into tokens accordingly.</summary>
+    public TokenLevel Level { get; init; }
 
     /// <summary>The number of words.</summary>
     public int Count => _words.Count;

@@ -36,7 +36,10 @@ public static class Checkpoint
             ["config"] = model.Configuration,
         };
         if (vocabulary is not null)
+        {
             metadata["vocabulary"] = JsonSerializer.Serialize(vocabulary.Words.ToArray(), LstmJson.Default.StringArray);
+            metadata["token_level"] = vocabulary.Level == TokenLevel.Character ? "character" : "word";
+        }
         var tensors = model.Parameters.Parameters
             .Select(p => new NamedTensor(p.Name, p.Rows == 1 ? [p.Cols] : [p.Rows, p.Cols], p.Set.Values.AsMemory(p.Offset, p.Length)))
             .ToList();
@@ -181,9 +184,15 @@ public static class Checkpoint
         try
         {
             // The first format joined words with line ends; tokens are JSON strings now, so a character model may have "\n".
+            var level = metadata.GetValueOrDefault("token_level") switch
+            {
+                null or "word" => TokenLevel.Word,
+                "character" => TokenLevel.Character,
+                var other => throw new JsonException($"token_level '{other}' is neither word nor character"),
+            };
             vocabulary = new Vocabulary(metadata.GetValueOrDefault("format") == FormatV1
                 ? words.Split('\n')
-                : JsonSerializer.Deserialize(words, LstmJson.Default.StringArray) ?? throw new JsonException("null"));
+                : JsonSerializer.Deserialize(words, LstmJson.Default.StringArray) ?? throw new JsonException("null")) { Level = level };
         }
         catch (Exception e) when (e is JsonException or ArgumentException)
         {

@@ -33,6 +33,34 @@ public class CorpusTests
     }
 
     [Fact]
+    public void Load_SingleFile_HoldsOutItsLastLinesForValidationAndTest()
+    {
+        string dir = Directory.CreateTempSubdirectory("lstm-split-").FullName;
+        try
+        {
+            string path = Path.Combine(dir, "text.txt");
+            File.WriteAllLines(path, Enumerable.Range(0, 100).Select(i => $"line {i}"));
+            var data = TextDataset.Load(path);
+            Assert.Equal(90 * 3, data.Train.Length); // "line", the number, <eos>
+            Assert.Equal(5 * 3, data.Validation!.Length);
+            Assert.Equal(5 * 3, data.Test!.Length);
+            Assert.Equal("95", data.Vocabulary[data.Test[1]]); // the last lines, in order, with ids of their own
+            Assert.Null(TextDataset.Load(path, heldOut: 0).Validation);
+
+            var characters = TextDataset.Load(path, TokenLevel.Character);
+            Assert.Equal(TokenLevel.Character, characters.Vocabulary.Level);
+            Assert.Equal("line 95\n", string.Concat(characters.Test![..8].Select(id => characters.Vocabulary[id])));
+
+            File.WriteAllLines(path, ["one line", "two"]);
+            Assert.Contains("too few", Assert.Throws<InvalidDataException>(() => TextDataset.Load(path)).Message);
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Fact]
     public void Parse_FixedVocabulary_MapsUnknownWordsToUnk()
     {
         var vocabulary = new Vocabulary(["a", "<unk>", "<eos>"]);

@@ -160,11 +160,13 @@ public sealed class CheckpointTests : IDisposable
     [Fact]
     public void SaveThenLoad_CharacterVocabulary_KeepsSpacesAndLineEnds()
     {
-        var vocabulary = new Vocabulary(["a", " ", "\n", "\""]);
+        var vocabulary = new Vocabulary(["a", " ", "\n", "\""]) { Level = TokenLevel.Character };
         var model = new Rnnlm(new RnnlmConfig(4, 3, 3));
         string path = Path.Combine(_dir, "chars.safetensors");
         Checkpoint.Save(path, model, vocabulary);
-        Assert.Equal(vocabulary.Words, Checkpoint.Load(path).Vocabulary!.Words);
+        var loaded = Checkpoint.Load(path).Vocabulary!;
+        Assert.Equal(vocabulary.Words, loaded.Words);
+        Assert.Equal(TokenLevel.Character, loaded.Level);
     }
 
     [Fact]
