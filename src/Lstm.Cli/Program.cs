@@ -37,7 +37,9 @@ catch (UsageException e)
 }
 catch (Exception e) when (e is not OutOfMemoryException)
 {
-    Console.Error.WriteLine($"error: {e.Message}");
+    // One line in the command's terms: without the " (Parameter 'x')" that ArgumentException appends.
+    string message = e is ArgumentException { ParamName: { } name } ? e.Message.Replace($" (Parameter '{name}')", "", StringComparison.Ordinal) : e.Message;
+    Console.Error.WriteLine($"error: {message}");
     if (parse.GetValue(verbose))
         Console.Error.WriteLine(e);
     return 1;

@@ -31,6 +31,8 @@ internal static class TrainCommand
         var level = new Option<Level>("--level") { Description = "word (whitespace-separated, <eos> at line ends) or char (every character, line ends too).", DefaultValueFactory = _ => Level.Word };
         var heldOut = new Option<double>("--held-out") { Description = "For a single file: the fraction of lines at its end held out, half for validation, half for test (0: none).", DefaultValueFactory = _ => 0.1 }
             .Require(v => v >= 0 && v < 1, "in [0, 1)");
+        var minCount = new Option<int>("--min-count") { Description = "Keep the tokens seen at least K times in training; the others become <unk>.", DefaultValueFactory = _ => 1 }.AtLeast(1);
+        var maxVocab = new Option<int>("--max-vocab") { Description = "Keep at most N tokens, the most frequent, <unk> included (0: no bound).", DefaultValueFactory = _ => 0 }.AtLeast(0);
         var cell = new Option<RecurrentCell?>("--cell") { Description = "lstm (the recipes'), gru (PyTorch's GRU) or rnn." };
         var embed = new Option<int?>("--embed") { Description = "D, the embedding width (rnnlm 100, better 650)." }.AtLeast(1);
         var hidden = new Option<int?>("--hidden") { Description = "H, the LSTM width (rnnlm 100, better 650)." }.AtLeast(1);
@@ -56,7 +58,7 @@ internal static class TrainCommand
 
         var command = new Command("train", "Train a language model (the book's Rnnlm by default) and report perplexity.")
         {
-            data, level, heldOut, model, cell, embed, hidden, layers, dropout, tie, batch, time, lr, clip, epochs, maxSteps, optimizer, seed, threads, save,
+            data, level, heldOut, minCount, maxVocab, model, cell, embed, hidden, layers, dropout, tie, batch, time, lr, clip, epochs, maxSteps, optimizer, seed, threads, save,
             checkpoint, checkpointEvery, resume, init, vocabFrom, plot,
         };
         command.SetAction(r =>
@@ -64,7 +66,8 @@ internal static class TrainCommand
             Gemm.Threads = r.GetValue(threads);
             if (r.GetValue(data) is null)
                 return SyntheticRun.Run(r.GetValue(seed), r.GetValue(epochs));
-            var dataset = TextDataset.Load(r.GetValue(data)!, r.GetValue(level) == Level.Char ? TokenLevel.Character : TokenLevel.Word, r.GetValue(heldOut));
+            var dataset = TextDataset.Load(r.GetValue(data)!, r.GetValue(level) == Level.Char ? TokenLevel.Character : TokenLevel.Word, r.GetValue(heldOut))
+                .WithVocabularyLimit(r.GetValue(minCount), r.GetValue(maxVocab));
             int V = dataset.Vocabulary.Count;
             var recipe = r.GetValue(model) == ModelRecipe.Better ? Recipe.BetterRnnlm(V) : Recipe.Rnnlm(V);
             var kind = r.GetValue(optimizer) ?? recipe.Optimizer;

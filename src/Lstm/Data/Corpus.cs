@@ -74,7 +74,7 @@ public static class Corpus
             return vocabulary.GetOrAdd(token);
         if (vocabulary.TryGetId(token, out int id) || vocabulary.TryGetId(Vocabulary.Unknown, out id))
             return id;
-        throw new InvalidDataException($"{where()} is not in the vocabulary, which has no {Vocabulary.Unknown}.");
+        throw new InvalidDataException($"{where()} is not in the vocabulary, which has no {Vocabulary.Unknown} (a vocabulary limit, --min-count or --max-vocab, gives it one).");
     }
 
     private static int EndOfSentenceId(Vocabulary vocabulary, string source) =>
@@ -131,5 +131,42 @@ public sealed record TextDataset(Vocabulary Vocabulary, int[] Train, int[]? Vali
             return File.Exists(file) ? Corpus.Read(file, vocabulary, grow: false) : null;
         }
         return new TextDataset(vocabulary, trainIds, Optional("ptb.valid.txt"), Optional("ptb.test.txt"));
+    }
+
+    /// <summary>
+    /// The same text over a smaller vocabulary: the tokens seen at least <paramref name="minCount"/> times in training,
+    /// at most <paramref name="maxSize"/> of them (0: no bound; the most frequent, ties to the first seen), the others all
+    /// <c>&lt;unk&gt;</c>, which takes the place of the first token it replaces. Ids keep the order of first appearance.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="minCount"/> is below 1 or <paramref name="maxSize"/> below 0.</exception>
+    public TextDataset WithVocabularyLimit(int minCount, int maxSize)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(minCount, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(maxSize);
+        var counts = new int[Vocabulary.Count];
+        foreach (int id in Train)
+            counts[id]++;
+        bool hasUnknown = Vocabulary.TryGetId(Vocabulary.Unknown, out int unknownId);
+        var frequent = Enumerable.Range(0, counts.Length)
+            .Where(id => counts[id] >= minCount && !(hasUnknown && id == unknownId))
+            .OrderByDescending(id => counts[id]).ThenBy(id => id)
+            .ToList();
+        int others = counts.Length - (hasUnknown ? 1 : 0);
+        if (frequent.Count == others && (maxSize == 0 || counts.Length <= maxSize))
+            return this;
+        // Some tokens become <unk>: it takes one place of the bound.
+        var ranked = frequent.Take(maxSize > 0 ? maxSize - 1 : int.MaxValue).ToHashSet();
+        var limited = new Vocabulary { Level = Vocabulary.Level };
+        var map = new int[counts.Length];
+        int unknown = -1;
+        for (int id = 0; id < counts.Length; id++)
+        {
+            if (ranked.Contains(id))
+                map[id] = limited.GetOrAdd(Vocabulary[id]);
+            else
+                map[id] = unknown = unknown >= 0 ? unknown : limited.GetOrAdd(Vocabulary.Unknown);
+        }
+        int[]? Remap(int[]? ids) => ids is null ? null : [.. ids.Select(id => map[id])];
+        return new TextDataset(limited, Remap(Train)!, Remap(Validation), Remap(Test));
     }
 }

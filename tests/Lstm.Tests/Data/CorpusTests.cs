@@ -61,6 +61,25 @@ public class CorpusTests
     }
 
     [Fact]
+    public void WithVocabularyLimit_RareAndLeastFrequentWordsBecomeUnk()
+    {
+        var vocabulary = new Vocabulary();
+        var train = Corpus.Parse(["a b a c a b", "d"], vocabulary, grow: true);   // a ×3, b ×2, c, d, <eos> ×2
+        var valid = Corpus.Parse(["c a"], vocabulary, grow: false);
+        var data = new TextDataset(vocabulary, train, valid, null);
+
+        var rare = data.WithVocabularyLimit(minCount: 2, maxSize: 0);
+        Assert.Equal(["a", "b", "<unk>", "<eos>"], rare.Vocabulary.Words); // <unk> where c first appeared
+        Assert.Equal([0, 1, 0, 2, 0, 1, 3, 2, 3], rare.Train);
+        Assert.Equal([2, 0, 3], rare.Validation!);
+
+        var bounded = data.WithVocabularyLimit(minCount: 1, maxSize: 3);  // the two most frequent (b before <eos>: seen first) and <unk>
+        Assert.Equal(["a", "b", "<unk>"], bounded.Vocabulary.Words);
+        Assert.Same(data, data.WithVocabularyLimit(minCount: 1, maxSize: 10));
+        Assert.Contains("--min-count", Assert.Throws<InvalidDataException>(() => Corpus.Parse(["zebra"], vocabulary, grow: false)).Message);
+    }
+
+    [Fact]
     public void Parse_FixedVocabulary_MapsUnknownWordsToUnk()
     {
         var vocabulary = new Vocabulary(["a", "<unk>", "<eos>"]);
