@@ -104,14 +104,40 @@ internal static class TrainCommand
                 throw new UsageException(e.Message);
             }
             var files = new RunFiles(r.GetValue(save), r.GetValue(checkpoint), r.GetValue(resume), r.GetValue(init), r.GetValue(vocabFrom), r.GetValue(plot));
-            return Run(dataset, recipe, r.GetValue(maxSteps) ?? long.MaxValue, r.GetValue(seed), files);
+            var given = new Given(r.GetValue(embed), r.GetValue(hidden), r.GetValue(layers), r.GetValue(dropout), r.GetValue(tie), r.GetValue(cell),
+                r.GetValue(lr), r.GetValue(batch), r.GetValue(time));
+            return Run(dataset, recipe, r.GetValue(maxSteps) ?? long.MaxValue, r.GetValue(seed), files, given);
         });
         return command;
     }
 
     private sealed record RunFiles(string? Save, string? Checkpoint, string? Resume, string? Init, string? VocabFrom, string? Plot);
 
-    private static int Run(TextDataset dataset, Recipe recipe, long maxSteps, ulong seed, RunFiles files)
+    /// <summary>The settings given on the command line (null: the recipe's), which a resumed run must not change.</summary>
+    private sealed record Given(int? Embed, int? Hidden, int? Layers, float? Dropout, bool? Tie, RecurrentCell? Cell, float? Lr, int? Batch, int? Time);
+
+    /// <summary>A resumed run continues with its own shape, batches and learning rate: a flag that says otherwise is a usage error.</summary>
+    private static void CheckResume(Given given, RnnlmConfig saved, TrainingPosition position)
+    {
+        static void Same<T>(string flag, T? value, T actual, string name)
+            where T : struct
+        {
+            if (value is { } v && !EqualityComparer<T>.Default.Equals(v, actual))
+                throw new UsageException($"{flag} {v} does not match the run being resumed ({name} = {actual}); leave it out to continue that run.");
+        }
+        Same("--embed", given.Embed, saved.EmbeddingSize, "D");
+        Same("--hidden", given.Hidden, saved.HiddenSize, "H");
+        Same("--layers", given.Layers, saved.Layers, "layers");
+        Same("--dropout", given.Dropout, saved.Dropout, "dropout");
+        Same("--tie-weights", given.Tie, saved.TieWeights, "tied");
+        Same("--cell", given.Cell, saved.Cell, "cell");
+        Same("--batch", given.Batch, position.Batch.BatchSize, "N");
+        Same("--time", given.Time, position.Batch.TimeSteps, "T");
+        if (given.Lr is { } lr)
+            throw new UsageException($"--lr {lr} cannot change a resumed run, which continues at its own learning rate ({position.LearningRate}); leave it out.");
+    }
+
+    private static int Run(TextDataset dataset, Recipe recipe, long maxSteps, ulong seed, RunFiles files, Given given)
     {
         var config = recipe.Model;
         var optimizer = recipe.CreateOptimizer();
@@ -132,6 +158,8 @@ internal static class TrainCommand
             var (loaded, words, resumed) = Checkpoint.LoadTraining(files.Resume, optimizer);
             var (lm, vocabulary) = ModelFiles.LanguageModel(files.Resume, (loaded, words));
             (model, position) = (lm, resumed);
+            CheckResume(given, lm.Config, resumed);
+            options = options with { BatchSize = resumed.Batch.BatchSize, TimeSteps = resumed.Batch.TimeSteps };
             if (!vocabulary.Words.SequenceEqual(dataset.Vocabulary.Words))
                 throw new InvalidDataException($"{files.Resume} was trained on another corpus (its vocabulary differs from this one's).");
             config = model.Config;

@@ -58,7 +58,8 @@ public static class Checkpoint
             var (s0, s1, s2, s3) = position.RandomState;
             metadata["optimizer"] = optimizer.GetType().Name;
             metadata["training"] = JsonSerializer.Serialize(new TrainingPositionJson(position.Step, position.Epoch, position.Iteration,
-                position.BatchPosition, position.BestValidationLoss, position.LearningRate, position.OptimizerSteps, [s0, s1, s2, s3]),
+                position.BatchPosition, position.BestValidationLoss, position.LearningRate, position.OptimizerSteps, [s0, s1, s2, s3],
+                position.Batch.BatchSize, position.Batch.TimeSteps),
                 LstmJson.Default.TrainingPositionJson);
         }
         SafeTensors.Write(path, tensors, metadata);
@@ -138,7 +139,7 @@ public static class Checkpoint
             throw new InvalidDataException($"{file}: the training state in the metadata is invalid (no random state of four words).");
         var r = json.RandomState;
         var position = new TrainingPosition(json.Step, json.Epoch, json.Iteration, json.BatchPosition, json.BestValidationLoss,
-            json.LearningRate, json.OptimizerSteps, (r[0], r[1], r[2], r[3]), states);
+            json.LearningRate, json.OptimizerSteps, (r[0], r[1], r[2], r[3]), states, new SequenceShape(json.BatchSize, json.TimeSteps));
         return (model, ReadVocabulary(file, metadata, model), position);
     }
 
@@ -225,4 +226,4 @@ public static class Checkpoint
 
 /// <summary>The JSON form of a <see cref="TrainingPosition"/> (the recurrent state travels as tensors).</summary>
 internal sealed record TrainingPositionJson(long Step, int Epoch, int Iteration, long BatchPosition, double BestValidationLoss,
-    float LearningRate, long OptimizerSteps, uint[] RandomState);
+    float LearningRate, long OptimizerSteps, uint[] RandomState, int BatchSize, int TimeSteps);

@@ -47,8 +47,9 @@ public sealed record TrainerOptions(
 /// <param name="OptimizerSteps">The optimizer's step count.</param>
 /// <param name="RandomState">The model's random generator (dropout masks).</param>
 /// <param name="RecurrentState">The carried state of each recurrent layer (null where there is none).</param>
+/// <param name="Batch">The shape of the run's batches: a resumed run must take the same.</param>
 public sealed record TrainingPosition(long Step, int Epoch, int Iteration, long BatchPosition, double BestValidationLoss,
-    float LearningRate, long OptimizerSteps, (uint, uint, uint, uint) RandomState, RecurrentState?[] RecurrentState);
+    float LearningRate, long OptimizerSteps, (uint, uint, uint, uint) RandomState, RecurrentState?[] RecurrentState, SequenceShape Batch);
 
 /// <summary>Progress of a run, reported every <see cref="TrainerOptions.ReportInterval"/> iterations and at the end of each epoch.</summary>
 /// <param name="Epoch">Epoch, from 1.</param>
@@ -126,6 +127,7 @@ public sealed class Trainer(Model model, Optimizer optimizer, TrainerOptions opt
     /// Returns the mean training loss of every report interval.
     /// </summary>
     /// <exception cref="TrainingDivergedException">The loss or the gradients became NaN or infinite, or the loss stayed above <see cref="TrainerOptions.MaxLoss"/>.</exception>
+    /// <exception cref="ArgumentException"><paramref name="resume"/> was saved with batches of another shape.</exception>
     /// <remarks>With <paramref name="resume"/>, the run continues from that position (the model's weights and the
     /// optimizer's state restored by the caller): it ends with the same weights as a run that never stopped.</remarks>
     public IReadOnlyList<double> Fit(IBatchSource batches, int epochs, long maxSteps = long.MaxValue, IBatchSource? validation = null, TrainingPosition? resume = null)
@@ -145,6 +147,8 @@ public sealed class Trainer(Model model, Optimizer optimizer, TrainerOptions opt
         int firstEpoch = 1, firstIteration = 1;
         if (resume is not null)
         {
+            if (resume.Batch.BatchSize != batches.Shape.BatchSize || resume.Batch.TimeSteps != batches.Shape.TimeSteps)
+                throw new ArgumentException($"The run was saved with batches of N×T = {resume.Batch.BatchSize}×{resume.Batch.TimeSteps}; resuming it needs the same, not {batches.Shape.BatchSize}×{batches.Shape.TimeSteps}.", nameof(resume));
             (step, firstEpoch, firstIteration, best) = (resume.Step, resume.Epoch, resume.Iteration + 1, resume.BestValidationLoss);
             batches.Position = resume.BatchPosition;
             Optimizer.LearningRate = resume.LearningRate;
@@ -156,7 +160,7 @@ public sealed class Trainer(Model model, Optimizer optimizer, TrainerOptions opt
         var interval = Stopwatch.StartNew();
         var parameters = Model.Parameters;
         TrainingPosition Position(int epoch, int iteration) => new(step, epoch, iteration, batches.Position, best,
-            Optimizer.LearningRate, Optimizer.Steps, Model.Random.State, Model.SaveState());
+            Optimizer.LearningRate, Optimizer.Steps, Model.Random.State, Model.SaveState(), new SequenceShape(batches.Shape.BatchSize, batches.Shape.TimeSteps));
 
         for (int epoch = firstEpoch; epoch <= epochs && step < total; epoch++)
         {

@@ -121,6 +121,21 @@ public sealed class ResumeTests : IDisposable
     }
 
     [Fact]
+    public void Fit_ResumedWithAnotherBatchShape_IsRefused()
+    {
+        var vocabulary = SyntheticLanguage.CreateVocabulary();
+        var corpus = SyntheticLanguage.Generate(3000, seed: 1);
+        var model = new Rnnlm(new RnnlmConfig(vocabulary.Count, 4, 4), seed: 5);
+        TrainingPosition? saved = null;
+        var trainer = new Trainer(model, new Sgd(1f), new TrainerOptions(BatchSize: 4, TimeSteps: 10, CheckpointInterval: 2));
+        trainer.CheckpointDue += position => saved ??= position;
+        trainer.Fit(corpus, epochs: 1, maxSteps: 4);
+        Assert.Equal(new Lstm.Layers.SequenceShape(4, 10), saved!.Batch);
+        var other = new Trainer(model, new Sgd(1f), new TrainerOptions(BatchSize: 5, TimeSteps: 10));
+        Assert.Equal("resume", Assert.Throws<ArgumentException>(() => other.Fit(corpus, epochs: 1, resume: saved)).ParamName);
+    }
+
+    [Fact]
     public void LoadTraining_OtherOptimizerOrNoState_SaysSo()
     {
         var vocabulary = SyntheticLanguage.CreateVocabulary();
@@ -129,7 +144,7 @@ public sealed class ResumeTests : IDisposable
         Checkpoint.Save(path, model, vocabulary);
         Assert.Contains("no training state", Assert.Throws<InvalidDataException>(() => Checkpoint.LoadTraining(path, new Sgd(1f))).Message);
 
-        var position = new TrainingPosition(1, 1, 1, 10, double.PositiveInfinity, 0.01f, 1, (1, 2, 3, 4), [null]);
+        var position = new TrainingPosition(1, 1, 1, 10, double.PositiveInfinity, 0.01f, 1, (1, 2, 3, 4), [null], new Lstm.Layers.SequenceShape(4, 10));
         Checkpoint.Save(path, model, vocabulary, new Adam(), position);
         Assert.Contains("Adam", Assert.Throws<InvalidDataException>(() => Checkpoint.LoadTraining(path, new Sgd(1f))).Message);
     }
