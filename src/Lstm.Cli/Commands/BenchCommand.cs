@@ -32,7 +32,7 @@ internal static class BenchCommand
         };
         command.SetAction(r =>
         {
-            Gemm.Threads = r.GetValue(threads);
+            Gemm.Threads = OptionRules.Threads(r.GetValue(threads));
             var (step, tokens) = TrainWorkload.Create(r.GetValue(workload)!, r.GetValue(padding));
             double median = Median(step, r.GetValue(seconds));
             Console.WriteLine($"train {r.GetValue(workload)} threads={Gemm.Threads}: {median * 1e3:F1} ms/iteration  {tokens / median:F0} tokens/s");

@@ -37,5 +37,16 @@ internal static class OptionRules
 
     public static Option<double> Positive(this Option<double> option) => option.Require(v => v > 0 && double.IsFinite(v), "a positive number");
 
+    /// <summary>Threads for the matrix products: as asked, at most one per processor (more only wait for each other).</summary>
+    public static int Threads(int requested) => Math.Min(requested, Environment.ProcessorCount);
+
+    /// <summary>The processor's name, for the banners ("unknown" where the system does not say).</summary>
+    public static string Processor()
+    {
+        const string info = "/proc/cpuinfo";
+        var line = File.Exists(info) ? File.ReadLines(info).FirstOrDefault(l => l.StartsWith("model name", StringComparison.Ordinal)) : null;
+        return line is null ? "unknown CPU" : line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..].Trim();
+    }
+
     private static string Invariant(float value) => value.ToString(CultureInfo.InvariantCulture);
 }

@@ -38,7 +38,7 @@ internal static class Seq2seqCommand
         var lr = new Option<float>("--lr") { Description = "Adam's learning rate.", DefaultValueFactory = _ => 0.001f }.Require(v => v > 0f && float.IsFinite(v), "a positive number");
         var clip = new Option<float>("--clip") { Description = "Clip gradients to this global norm (0: off).", DefaultValueFactory = _ => 5f }.AtLeast(0f);
         var seed = new Option<ulong>("--seed") { Description = "Seed of initialisation, shuffling and the split.", DefaultValueFactory = _ => 1 };
-        var threads = new Option<int>("--threads") { Description = "Threads for matrix products.", DefaultValueFactory = _ => Environment.ProcessorCount }.AtLeast(1);
+        var threads = new Option<int>("--threads") { Description = "Threads for matrix products (at most one per processor).", DefaultValueFactory = _ => Environment.ProcessorCount }.AtLeast(1);
         var save = new Option<string?>("--save") { Description = "Save the model with its vocabulary here (safetensors) after the last epoch." };
         var command = new Command("train", "Train an encoder–decoder; after every epoch print its exact-match test accuracy and a few answers.")
         {
@@ -46,7 +46,7 @@ internal static class Seq2seqCommand
         };
         command.SetAction(r =>
         {
-            Gemm.Threads = r.GetValue(threads);
+            Gemm.Threads = OptionRules.Threads(r.GetValue(threads));
             var kind = r.GetValue(model) switch
             {
                 ModelName.Peeky => Seq2seqKind.Peeky,
@@ -61,7 +61,7 @@ internal static class Seq2seqCommand
             Console.WriteLine($"data: {set.TrainCount:N0} training and {set.TestCount:N0} test examples, {set.Vocabulary.Count} characters, " +
                 $"questions of {set.QuestionLength}, answers of {set.AnswerLength}{(r.GetValue(reverse) ? ", questions reversed" : "")}");
             Console.WriteLine($"model: {kind} V={config.VocabularySize} D={config.EmbeddingSize} H={config.HiddenSize}, {seq2seq.Parameters.Values.Length:N0} parameters; " +
-                $"Adam lr={r.GetValue(lr)}, N={N} clip={r.GetValue(clip)}, {r.GetValue(epochs)} epochs, GEMM {Gemm.BestPath} × {Gemm.Threads} threads");
+                $"Adam lr={r.GetValue(lr)}, N={N} clip={r.GetValue(clip)}, {r.GetValue(epochs)} epochs, seed {r.GetValue(seed)}, GEMM {Gemm.BestPath} × {Gemm.Threads} threads on {OptionRules.Processor()}");
 
             var batches = new ExampleBatches(set.TrainQuestions, set.TrainAnswers, set.TrainCount, set.QuestionLength, N, seed: r.GetValue(seed));
             var trainer = new Trainer(seq2seq, new Adam(r.GetValue(lr)), new TrainerOptions(MaxGradNorm: r.GetValue(clip), ReportInterval: int.MaxValue));

@@ -47,7 +47,7 @@ internal static class TrainCommand
         var maxSteps = new Option<long?>("--max-steps") { Description = "Stop after this many iterations." }.AtLeast(1L);
         var optimizer = new Option<OptimizerKind?>("--optimizer") { Description = "sgd (the recipes'), momentum, adam or adamw." };
         var seed = new Option<ulong>("--seed") { Description = "Seed of initialisation and dropout.", DefaultValueFactory = _ => 1 };
-        var threads = new Option<int>("--threads") { Description = "Threads for matrix products.", DefaultValueFactory = _ => Environment.ProcessorCount }.AtLeast(1);
+        var threads = new Option<int>("--threads") { Description = "Threads for matrix products (at most one per processor).", DefaultValueFactory = _ => Environment.ProcessorCount }.AtLeast(1);
         var save = new Option<string?>("--save") { Description = "Save the model here (safetensors): the best by validation perplexity when there is a validation file, else the last." };
         var checkpoint = new Option<string?>("--checkpoint") { Description = "Keep the whole training state here (every epoch and every --checkpoint-every iterations), for --resume." };
         var checkpointEvery = new Option<int>("--checkpoint-every") { Description = "Iterations between training checkpoints (0: epoch ends only).", DefaultValueFactory = _ => 0 }.AtLeast(0);
@@ -63,7 +63,7 @@ internal static class TrainCommand
         };
         command.SetAction(r =>
         {
-            Gemm.Threads = r.GetValue(threads);
+            Gemm.Threads = OptionRules.Threads(r.GetValue(threads));
             if (r.GetValue(data) is null)
                 return SyntheticRun.Run(r.GetValue(seed), r.GetValue(epochs));
             var dataset = TextDataset.Load(r.GetValue(data)!, r.GetValue(level) == Level.Char ? TokenLevel.Character : TokenLevel.Word, r.GetValue(heldOut))
@@ -171,7 +171,7 @@ internal static class TrainCommand
         Console.WriteLine($"model: {config.Cell} V={config.VocabularySize} D={config.EmbeddingSize} H={config.HiddenSize} layers={config.Layers} " +
             $"dropout={config.Dropout} tied={config.TieWeights}, {model.Parameters.Values.Length:N0} parameters; " +
             $"{optimizer.GetType().Name} lr={optimizer.LearningRate}, N={options.BatchSize} T={options.TimeSteps} clip={options.MaxGradNorm}, " +
-            $"{recipe.Epochs} epochs, GEMM {Gemm.BestPath} × {Gemm.Threads} threads");
+            $"{recipe.Epochs} epochs, seed {seed}, GEMM {Gemm.BestPath} × {Gemm.Threads} threads on {OptionRules.Processor()}");
 
         var trainer = new Trainer(model, optimizer, options);
         var display = new TrainingDisplay();
