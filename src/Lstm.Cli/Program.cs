@@ -4,7 +4,7 @@ using Lstm.Cli.Commands;
 
 // Exit codes: 0 success, 2 usage error, 1 runtime error (one line on stderr; --verbose adds the stack trace).
 var verbose = new Option<bool>("--verbose") { Description = "Show the stack trace of an error.", Recursive = true };
-var root = new RootCommand("lstm: train and run LSTM language models (Deep Learning from Scratch 2, chapter 6) in pure managed .NET.")
+var root = new RootCommand("lstm: train and run recurrent sequence models (Deep Learning from Scratch 2) in pure managed .NET.")
 {
     verbose,
     TrainCommand.Create(),

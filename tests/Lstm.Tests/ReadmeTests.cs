@@ -33,6 +33,19 @@ public class ReadmeTests
     }
 
     [Fact]
+    public void PackageReadme_ShowsTheClassifierAsItsTestRunsIt()
+    {
+        string root = RepositoryRoot();
+        string package = File.ReadAllText(Path.Combine(root, "src", "Lstm", "PACKAGE.md"));
+        string readme = File.ReadAllText(Path.Combine(root, "README.md"));
+        int start = readme.IndexOf("```csharp\nusing Lstm.Layers;\nusing Lstm.Models;\nusing Lstm.Training;\n\n// Sequences of 20 tokens", StringComparison.Ordinal);
+        Assert.True(start >= 0, "the README shows the classifier");
+        string block = readme[start..(readme.IndexOf("```", start + 3, StringComparison.Ordinal) + 3)];
+        Assert.Contains(block, package, StringComparison.Ordinal);
+        Assert.DoesNotContain("](src/", package, StringComparison.Ordinal); // no links relative to the repository
+    }
+
+    [Fact]
     public void LibraryExample_Runs()
     {
         string saved = Environment.CurrentDirectory;

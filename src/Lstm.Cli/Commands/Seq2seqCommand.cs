@@ -55,7 +55,7 @@ internal static class Seq2seqCommand
             };
             var set = SequenceDataset.Load(r.GetValue(data)!);
             var config = new Seq2seqConfig(set.Vocabulary.Count, r.GetValue(embed), r.GetValue(hidden) ?? (kind == Seq2seqKind.Attention ? 256 : 128), kind,
-                ReverseInput: r.GetValue(reverse));
+                ReverseInput: r.GetValue(reverse), QuestionLength: set.QuestionLength, AnswerLength: set.AnswerLength);
             var seq2seq = EncoderDecoder.Create(config, r.GetValue(seed));
             int N = r.GetValue(batch);
             Console.WriteLine($"data: {set.TrainCount:N0} training and {set.TestCount:N0} test examples, {set.Vocabulary.Count} characters, " +
@@ -102,9 +102,9 @@ internal static class Seq2seqCommand
     private static Command CreatePredict()
     {
         var model = new Option<string>("--model") { Description = "A model saved by lstm seq2seq train --save.", Required = true };
-        var input = new Option<string>("--input") { Description = "The question, as in the data file (padded with spaces to the training width).", Required = true };
+        var input = new Option<string>("--input") { Description = "The question (padded with spaces to the width of the training questions).", Required = true };
         var beam = new Option<int>("--beam") { Description = "Beam width (1: greedy).", DefaultValueFactory = _ => 1 }.AtLeast(1);
-        var length = new Option<int>("--length") { Description = "Characters to decode.", DefaultValueFactory = _ => 10 }.AtLeast(1);
+        var length = new Option<int?>("--length") { Description = "Characters to decode (default: the training answers' width)." }.AtLeast(1);
         var plot = new Option<string?>("--plot-attention") { Description = "Write the attention weights of the greedy answer as a heat map to this PNG file (attention models)." };
         var command = new Command("predict", "Decode the answer to one question.") { model, input, beam, length, plot };
         command.SetAction(r =>
@@ -114,23 +114,31 @@ internal static class Seq2seqCommand
                 throw new InvalidDataException($"{r.GetValue(model)} is not an encoder–decoder saved with its vocabulary.");
             if (r.GetValue(plot) is not null && seq2seq is not AttentionSeq2seq)
                 throw new UsageException("--plot-attention needs an attention model (trained with --model attention).");
+            var config = seq2seq.Config;
+            string question = r.GetValue(input)!;
+            int width = config.QuestionLength, characters = question.EnumerateRunes().Count();
+            if (width > 0 && characters > width)
+                throw new UsageException($"--input has {characters} characters; the model was trained on questions of {width}.");
+            if (width > 0)
+                question += new string(' ', width - characters);
             float[] ids;
             try
             {
-                ids = [.. Corpus.Characters(r.GetValue(input)!, vocabulary, grow: false, "--input").Select(id => (float)id)];
+                ids = [.. Corpus.Characters(question, vocabulary, grow: false, "--input").Select(id => (float)id)];
             }
             catch (InvalidDataException e)
             {
                 throw new UsageException(e.Message);
             }
+            int steps = r.GetValue(length) ?? (config.AnswerLength > 1 ? config.AnswerLength - 1 : 10);
             if (!vocabulary.TryGetId(SequenceDataset.Start, out int start))
                 throw new InvalidDataException($"{r.GetValue(model)}: the vocabulary has no start symbol '{SequenceDataset.Start}'.");
-            var answer = seq2seq.BeamSearch(ids, start, r.GetValue(length), r.GetValue(beam));
+            var answer = seq2seq.BeamSearch(ids, start, steps, r.GetValue(beam));
             Console.WriteLine(string.Concat(answer.Select(id => vocabulary[id])));
             if (r.GetValue(plot) is { } path)
             {
-                var (greedy, weights) = ((AttentionSeq2seq)seq2seq).GenerateWithAttention(ids, start, r.GetValue(length));
-                AttentionPlot.Save(path, r.GetValue(input)!, [.. greedy.Select(id => vocabulary[id])], weights);
+                var (greedy, weights) = ((AttentionSeq2seq)seq2seq).GenerateWithAttention(ids, start, steps);
+                AttentionPlot.Save(path, question, [.. greedy.Select(id => vocabulary[id])], weights);
                 Console.WriteLine($"wrote {path}");
             }
             return 0;

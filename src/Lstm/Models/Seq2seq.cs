@@ -28,15 +28,17 @@ public enum Seq2seqKind
 /// <param name="Kind">Plain, peeky or attention.</param>
 /// <param name="ReverseInput">Read every question backwards (the book's trick, which shortens the path from the start
 /// of the question to the start of the answer); the model does it, so the data stays as it is.</param>
+/// <param name="QuestionLength">Tq of the training data (0: not recorded), so a question can be padded to it.</param>
+/// <param name="AnswerLength">Ta of the training data, start symbol included (0: not recorded): the length to decode.</param>
 public sealed record Seq2seqConfig(int VocabularySize, int EmbeddingSize = 16, int HiddenSize = 128, Seq2seqKind Kind = Seq2seqKind.Plain,
-    bool ReverseInput = false)
+    bool ReverseInput = false, int QuestionLength = 0, int AnswerLength = 0)
 {
     /// <summary>Throws when the shape cannot be built.</summary>
     /// <exception cref="ArgumentException">A size is not positive.</exception>
     public void Validate()
     {
-        if (VocabularySize < 1 || EmbeddingSize < 1 || HiddenSize < 1)
-            throw new ArgumentException($"Sizes must be positive: V={VocabularySize}, D={EmbeddingSize}, H={HiddenSize}.");
+        if (VocabularySize < 1 || EmbeddingSize < 1 || HiddenSize < 1 || QuestionLength < 0 || AnswerLength < 0)
+            throw new ArgumentException($"Sizes must be positive: V={VocabularySize}, D={EmbeddingSize}, H={HiddenSize}, Tq={QuestionLength}, Ta={AnswerLength}.");
     }
 
     /// <summary>The configuration as JSON, as checkpoints store it.</summary>
