@@ -56,6 +56,18 @@ public sealed class RandomSource
         return (int)(((ulong)NextUInt32() * (uint)maxExclusive) >> 32);
     }
 
+    /// <summary>Puts 0, 1, …, n − 1 into <paramref name="order"/> in a uniformly random order (Fisher–Yates, from the end).</summary>
+    public void Permutation(Span<int> order)
+    {
+        for (int i = 0; i < order.Length; i++)
+            order[i] = i;
+        for (int i = order.Length - 1; i > 0; i--)
+        {
+            int j = NextInt(i + 1);
+            (order[i], order[j]) = (order[j], order[i]);
+        }
+    }
+
     /// <summary>Standard normal N(0, 1), by the Box–Muller transform.</summary>
     public float NextGaussian()
     {

@@ -65,13 +65,8 @@ public sealed record SequenceDataset(Vocabulary Vocabulary, int QuestionLength, 
         if (count < 2 || test < 1 || test >= count)
             throw new InvalidDataException($"{path} has {count} examples: too few to keep {testFraction:P0} for testing.");
 
-        var order = Enumerable.Range(0, count).ToArray();
-        var random = new RandomSource(seed);
-        for (int i = count - 1; i > 0; i--)
-        {
-            int j = random.NextInt(i + 1);
-            (order[i], order[j]) = (order[j], order[i]);
-        }
+        var order = new int[count];
+        new RandomSource(seed).Permutation(order);
         float[] Flatten(IEnumerable<int> examples, List<int[]> rows) => [.. examples.SelectMany(e => rows[e]).Select(id => (float)id)];
         var trainOrder = order[..(count - test)];
         var testOrder = order[(count - test)..];

@@ -197,7 +197,7 @@ internal sealed class RecurrentCore
         if (!Carried)
             Array.Clear(_h);
 
-        _realRows = _lengths.Length == 0 || shape.Lengths.IsEmpty ? N * T : _lengths.Sum();
+        _realRows = shape.Lengths.IsEmpty ? N * T : _lengths.Sum();
         _packed = _realRows < N * T;
         if (_packed)
         {

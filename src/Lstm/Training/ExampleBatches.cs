@@ -93,14 +93,7 @@ public sealed class ExampleBatches : IBatchSource
     /// <summary>The order of <paramref name="epoch"/>: a Fisher–Yates shuffle seeded by (seed, epoch).</summary>
     private void Shuffle(long epoch)
     {
-        var random = new RandomSource(_seed ^ (0x9E3779B97F4A7C15UL * (ulong)(epoch + 1)));
-        for (int i = 0; i < _count; i++)
-            _order[i] = i;
-        for (int i = _count - 1; i > 0; i--)
-        {
-            int j = random.NextInt(i + 1);
-            (_order[i], _order[j]) = (_order[j], _order[i]);
-        }
+        new RandomSource(_seed ^ (0x9E3779B97F4A7C15UL * (ulong)(epoch + 1))).Permutation(_order);
         _orderEpoch = epoch;
     }
 }
