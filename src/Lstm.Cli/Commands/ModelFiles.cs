@@ -9,14 +9,16 @@ internal static class ModelFiles
 {
     public static (Rnnlm Model, Vocabulary Vocabulary) Load(string path, string? vocabFrom)
     {
-        var (tensors, _) = SafeTensors.Read(path);
-        if (!TorchStateDict.IsTorchLayout(tensors))
+        bool torch;
+        using (var file = SafeTensorsFile.Open(path))
+            torch = file.Find("encoder.weight") is not null;
+        if (!torch)
             return LanguageModel(path, Checkpoint.Load(path));
         if (vocabFrom is null)
             throw new ArgumentException($"{path} is a PyTorch state dict, which has no vocabulary: give --vocab-from FILE (the corpus its ids were made from).");
         var vocabulary = new Vocabulary();
         Corpus.Read(vocabFrom, vocabulary, grow: true);
-        var model = TorchStateDict.Import(tensors);
+        var model = TorchStateDict.Import(SafeTensors.Read(path).Tensors);
         if (vocabulary.Count != model.Config.VocabularySize)
             throw new InvalidDataException($"{vocabFrom} gives a vocabulary of {vocabulary.Count} words; {path} has {model.Config.VocabularySize}.");
         return (model, vocabulary);

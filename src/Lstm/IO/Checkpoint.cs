@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text.Json;
 using Lstm.Data;
+using Lstm.Kernels;
 using Lstm.Layers;
 using Lstm.Models;
 using Lstm.Training;
@@ -66,6 +67,11 @@ public static class Checkpoint
     }
 
     /// <summary>Loads a model (and its vocabulary, when it was saved with one) saved by <see cref="Save"/>.</summary>
+    /// <remarks>
+    /// The file is checked before anything is built: the model its metadata describes must have exactly the file's
+    /// tensors, by name and shape, and every value must be finite. The parameters are read straight into the model's
+    /// buffer, which is not randomly initialised first; peak memory is about the model's size.
+    /// </remarks>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
     /// <exception cref="InvalidDataException">
     /// The file is damaged, its kind of model is not one this library builds (load it with <see cref="LoadInto"/>), or its
@@ -73,11 +79,11 @@ public static class Checkpoint
     /// </exception>
     public static (Model Model, Vocabulary? Vocabulary) Load(string path)
     {
-        var (tensors, metadata) = SafeTensors.Read(path);
-        string file = Path.GetFileName(path);
-        var model = Build(file, metadata);
-        CopyParameters(file, tensors, model);
-        return (model, ReadVocabulary(file, metadata, model));
+        using var file = SafeTensorsFile.Open(path);
+        var model = Build(file);
+        var vocabulary = ReadVocabulary(file, model);
+        ReadParameters(file, model);
+        return (model, vocabulary);
     }
 
     /// <summary>
@@ -85,13 +91,16 @@ public static class Checkpoint
     /// own code builds; returns the vocabulary, when the file has one.
     /// </summary>
     /// <exception cref="FileNotFoundException">The file does not exist.</exception>
-    /// <exception cref="InvalidDataException">The file is damaged, or a tensor is missing, extra, or of another shape than the parameter.</exception>
+    /// <exception cref="InvalidDataException">
+    /// The file is damaged, a tensor is missing, extra, or of another shape than the parameter, or a value is not finite;
+    /// the model is unchanged then, unless the file changed while it was read.
+    /// </exception>
     public static Vocabulary? LoadInto(string path, Model model)
     {
-        var (tensors, metadata) = SafeTensors.Read(path);
-        string file = Path.GetFileName(path);
-        CopyParameters(file, tensors, model);
-        return ReadVocabulary(file, metadata, model);
+        using var file = SafeTensorsFile.Open(path);
+        var vocabulary = ReadVocabulary(file, model);
+        ReadParameters(file, model);
+        return vocabulary;
     }
 
     /// <summary>
@@ -99,33 +108,87 @@ public static class Checkpoint
     /// returns the position to pass to <see cref="Trainer.Fit(IBatchSource, int, long, IBatchSource, TrainingPosition)"/>.
     /// The model is rebuilt from the file, or, for a model built in code, loaded into <paramref name="model"/>.
     /// </summary>
-    /// <exception cref="InvalidDataException">The file has no training state, was saved with another optimizer, or its state is damaged.</exception>
+    /// <exception cref="FileNotFoundException">The file does not exist.</exception>
+    /// <exception cref="InvalidDataException">
+    /// The file has no training state, was saved with another optimizer, or its state is damaged, incomplete or out of
+    /// range (as <see cref="Load"/> for the model).
+    /// </exception>
     public static (Model Model, Vocabulary? Vocabulary, TrainingPosition Position) LoadTraining(string path, Optimizer optimizer, Model? model = null)
     {
-        var (tensors, metadata) = SafeTensors.Read(path);
-        string file = Path.GetFileName(path);
+        using var file = SafeTensorsFile.Open(path);
+        string name = file.FileName;
+        var metadata = file.Metadata;
         if (!metadata.TryGetValue("training", out var training) || !metadata.TryGetValue("optimizer", out var optimizerName))
-            throw new InvalidDataException($"{file}: no training state to resume from (saved without an optimizer).");
+            throw new InvalidDataException($"{name}: no training state to resume from (saved without an optimizer).");
         if (metadata.GetValueOrDefault("format") != Format)
-            throw new InvalidDataException($"{file}: written in the older format {FormatV1}; its model loads, but its training state cannot be resumed.");
+            throw new InvalidDataException($"{name}: written in the older format {FormatV1}; its model loads, but its training state cannot be resumed.");
         if (optimizerName != optimizer.GetType().Name)
-            throw new InvalidDataException($"{file}: saved with the {optimizerName} optimizer; resuming needs the same, not {optimizer.GetType().Name}.");
-        model ??= Build(file, metadata);
-        CopyParameters(file, tensors, model);
-        var byName = tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
-        foreach (var tensor in tensors.Where(t => t.Name.StartsWith("optimizer.", StringComparison.Ordinal)))
-        {
-            if (tensor.Data.Length != model.Parameters.Values.Length)
-                throw new InvalidDataException($"{file}: tensor '{tensor.Name}' has {tensor.Data.Length} values; the model has {model.Parameters.Values.Length} parameters.");
-            optimizer.RestoreState(tensor.Name["optimizer.".Length..], tensor.Data.Span);
-        }
-        var states = new RecurrentState?[model.RecurrentLayers.Count];
-        for (int l = 0; l < states.Length; l++)
-        {
-            if (byName.TryGetValue($"state.{l}.h", out var h))
-                states[l] = new RecurrentState(h.Data.ToArray(), byName.TryGetValue($"state.{l}.c", out var c) ? c.Data.ToArray() : []);
-        }
+            throw new InvalidDataException($"{name}: saved with the {optimizerName} optimizer; resuming needs the same, not {optimizer.GetType().Name}.");
+        var json = ReadPosition(name, training);
 
+        model ??= Build(file);
+        var vocabulary = ReadVocabulary(file, model);
+        var layers = model.RecurrentLayers;
+        var stateTensors = new Dictionary<string, SafeTensorInfo>(StringComparer.Ordinal);
+        var optimizerTensors = new Dictionary<string, SafeTensorInfo>(StringComparer.Ordinal);
+        foreach (var tensor in file.Tensors)
+        {
+            if (tensor.Name.StartsWith("optimizer.", StringComparison.Ordinal))
+            {
+                string buffer = tensor.Name["optimizer.".Length..];
+                if (!optimizer.StateNames.Contains(buffer))
+                    throw new InvalidDataException($"{name}: tensor '{tensor.Name}' is not a buffer of the {optimizerName} optimizer.");
+                if (tensor.Shape.Length != 1 || tensor.Count != model.Parameters.Length)
+                    throw new InvalidDataException($"{name}: tensor '{tensor.Name}' has shape [{string.Join(", ", tensor.Shape)}]; the model has {model.Parameters.Length} parameters.");
+                optimizerTensors.Add(buffer, tensor);
+            }
+            else if (tensor.Name.StartsWith("state.", StringComparison.Ordinal))
+            {
+                stateTensors.Add(tensor.Name, tensor);
+            }
+        }
+        if (json.OptimizerSteps > 0 && optimizer.StateNames.FirstOrDefault(b => !optimizerTensors.ContainsKey(b)) is { } missing)
+            throw new InvalidDataException($"{name}: tensor 'optimizer.{missing}' is missing; the {optimizerName} optimizer has taken {json.OptimizerSteps} steps.");
+
+        // The recurrent states: h (and c for an LSTM) of N rows for each layer that carries one, nothing else.
+        var states = new RecurrentState?[layers.Count];
+        var stateShapes = new List<(SafeTensorInfo Tensor, float[] Values)>();
+        for (int l = 0; l < layers.Count; l++)
+        {
+            if (!stateTensors.Remove($"state.{l}.h", out var h))
+                continue;
+            long size = (long)json.BatchSize * layers[l].HiddenSize;
+            bool hasC = stateTensors.Remove($"state.{l}.c", out var c);
+            foreach (var tensor in hasC ? [h, c!] : new[] { h })
+            {
+                if (tensor.Shape.Length != 1 || tensor.Count != size)
+                    throw new InvalidDataException($"{name}: tensor '{tensor.Name}' has shape [{string.Join(", ", tensor.Shape)}]; layer {l} carries N·H = {json.BatchSize}·{layers[l].HiddenSize} values.");
+            }
+            if (layers[l] is TimeLSTM && !hasC)
+                throw new InvalidDataException($"{name}: tensor 'state.{l}.c' is missing; layer {l} is an LSTM, whose state has c beside h.");
+            var state = new RecurrentState(new float[h.Count], hasC ? new float[c!.Count] : []);
+            stateShapes.Add((h, state.H));
+            if (hasC)
+                stateShapes.Add((c!, state.C));
+            states[l] = state;
+        }
+        if (stateTensors.Count > 0)
+            throw new InvalidDataException($"{name}: tensor '{stateTensors.Keys.First()}' is not the state of a layer of the model.");
+
+        ReadParameters(file, model);
+        foreach (var (buffer, tensor) in optimizerTensors)
+            ReadFinite(file, tensor, optimizer.RestoreBuffer(buffer, (int)tensor.Count));
+        foreach (var (tensor, values) in stateShapes)
+            ReadFinite(file, tensor, values);
+        var r = json.RandomState;
+        var position = new TrainingPosition(json.Step, json.Epoch, json.Iteration, json.BatchPosition, json.BestValidationLoss,
+            json.LearningRate, json.OptimizerSteps, (r[0], r[1], r[2], r[3]), states, new SequenceShape(json.BatchSize, json.TimeSteps));
+        return (model, vocabulary, position);
+    }
+
+    /// <summary>The training position of the metadata, every field in range.</summary>
+    private static TrainingPositionJson ReadPosition(string file, string training)
+    {
         TrainingPositionJson? json;
         try
         {
@@ -135,36 +198,55 @@ public static class Checkpoint
         {
             throw new InvalidDataException($"{file}: the training state in the metadata is invalid ({e.Message}).", e);
         }
-        if (json is null || json.RandomState.Length != 4)
-            throw new InvalidDataException($"{file}: the training state in the metadata is invalid (no random state of four words).");
-        var r = json.RandomState;
-        var position = new TrainingPosition(json.Step, json.Epoch, json.Iteration, json.BatchPosition, json.BestValidationLoss,
-            json.LearningRate, json.OptimizerSteps, (r[0], r[1], r[2], r[3]), states, new SequenceShape(json.BatchSize, json.TimeSteps));
-        return (model, ReadVocabulary(file, metadata, model), position);
+        string? problem = json switch
+        {
+            null => "it is null",
+            { RandomState: not { Length: 4 } } => "no random state of four words",
+            { RandomState: [0, 0, 0, 0] } => "the random state is all zeros",
+            { Step: < 0 } or { OptimizerSteps: < 0 } or { BatchPosition: < 0 } or { Iteration: < 0 } => "a negative count",
+            { Epoch: < 1 } => $"epoch {json.Epoch}; epochs count from 1",
+            { BatchSize: < 1 } or { TimeSteps: < 1 } => $"batches of {json.BatchSize}×{json.TimeSteps}",
+            _ when !(json.LearningRate > 0f && float.IsFinite(json.LearningRate)) => $"the learning rate {json.LearningRate}",
+            _ when double.IsNaN(json.BestValidationLoss) || json.BestValidationLoss < 0 => $"the best validation loss {json.BestValidationLoss}",
+            _ => null,
+        };
+        return problem is null ? json! : throw new InvalidDataException($"{file}: the training state in the metadata is invalid ({problem}).");
     }
 
-    /// <summary>The model the metadata describes, before its parameters are read.</summary>
-    private static Model Build(string file, IReadOnlyDictionary<string, string> metadata)
+    /// <summary>The model the metadata describes, its parameters not yet read or even allocated.</summary>
+    private static Model Build(SafeTensorsFile file)
     {
-        string Get(string key) => metadata.TryGetValue(key, out var v) ? v : throw new InvalidDataException($"{file}: metadata '{key}' is missing; not a checkpoint of this library ({Format}).");
+        string name = file.FileName;
+        var metadata = file.Metadata;
+        string Get(string key) => metadata.TryGetValue(key, out var v) ? v : throw new InvalidDataException($"{name}: metadata '{key}' is missing; not a checkpoint of this library ({Format}).");
         string format = Get("format");
+        if (format != Format && format != FormatV1)
+            throw new InvalidDataException($"{name}: format '{format}' is not {Format}.");
+
+        // A configuration may describe any size: the set refuses more values than the file's parameter tensors hold
+        // before it allocates anything, so a few bytes of metadata cannot claim gigabytes.
+        long held = file.Tensors.Where(IsParameter).Sum(t => t.Count);
+        var parameters = new ParameterSet(held, initialise: false);
+        var random = new RandomSource(0);
         try
         {
             if (format == FormatV1)
-                return new Rnnlm(ConfigV1(Get));
-            if (format != Format)
-                throw new InvalidDataException($"{file}: format '{format}' is not {Format}.");
+                return new Rnnlm(ConfigV1(Get), parameters, random);
             return Get("kind") switch
             {
-                "rnnlm" => new Rnnlm(RnnlmConfig.FromJson(Get("config"))),
-                "seq2seq" => EncoderDecoder.Create(Seq2seqConfig.FromJson(Get("config"))),
-                "" => throw new InvalidDataException($"{file}: the model was saved without a kind; build it in code and use Checkpoint.LoadInto."),
-                var kind => throw new InvalidDataException($"{file}: model kind '{kind}' is not one this library builds; build it in code and use Checkpoint.LoadInto."),
+                "rnnlm" => new Rnnlm(RnnlmConfig.FromJson(Get("config")), parameters, random),
+                "seq2seq" => EncoderDecoder.Create(Seq2seqConfig.FromJson(Get("config")), parameters, random),
+                "" => throw new InvalidDataException($"{name}: the model was saved without a kind; build it in code and use Checkpoint.LoadInto."),
+                var kind => throw new InvalidDataException($"{name}: model kind '{kind}' is not one this library builds; build it in code and use Checkpoint.LoadInto."),
             };
         }
-        catch (Exception e) when (e is FormatException or OverflowException or ArgumentException)
+        catch (ParameterLimitException e)
         {
-            throw new InvalidDataException($"{file}: the model configuration in the metadata is invalid ({e.Message}).", e);
+            throw new InvalidDataException($"{name}: the configuration in the metadata describes a larger model than the file holds ({e.Message}).", e);
+        }
+        catch (Exception e) when (e is FormatException or OverflowException or ArgumentException or JsonException)
+        {
+            throw new InvalidDataException($"{name}: the model configuration in the metadata is invalid ({e.Message}).", e);
         }
     }
 
@@ -177,8 +259,17 @@ public static class Checkpoint
         get("tie_weights") == "true",
         Enum.Parse<RecurrentCell>(get("cell"), ignoreCase: true));
 
-    private static Vocabulary? ReadVocabulary(string file, IReadOnlyDictionary<string, string> metadata, Model model)
+    /// <summary>The number of ids the model reads and scores, for the models that have one.</summary>
+    private static int? VocabularySize(Model model) => model switch
     {
+        Rnnlm lm => lm.Config.VocabularySize,
+        EncoderDecoder seq2seq => seq2seq.Config.VocabularySize,
+        _ => null,
+    };
+
+    private static Vocabulary? ReadVocabulary(SafeTensorsFile file, Model model)
+    {
+        var metadata = file.Metadata;
         if (!metadata.TryGetValue("vocabulary", out var words))
             return null;
         Vocabulary vocabulary;
@@ -197,30 +288,53 @@ public static class Checkpoint
         }
         catch (Exception e) when (e is JsonException or ArgumentException)
         {
-            throw new InvalidDataException($"{file}: the vocabulary in the metadata is invalid ({e.Message}).", e);
+            throw new InvalidDataException($"{file.FileName}: the vocabulary in the metadata is invalid ({e.Message}).", e);
         }
-        if (model is Rnnlm lm && vocabulary.Count != lm.Config.VocabularySize)
-            throw new InvalidDataException($"{file}: the vocabulary has {vocabulary.Count} words; the model has {lm.Config.VocabularySize} ids.");
+        if (VocabularySize(model) is { } size && vocabulary.Count != size)
+            throw new InvalidDataException($"{file.FileName}: the vocabulary has {vocabulary.Count} words; the model has {size} ids.");
         return vocabulary;
     }
 
-    /// <summary>Every parameter from the tensor of its name (the optimizer's and the states' tensors aside); none missing, none extra.</summary>
-    private static void CopyParameters(string file, IReadOnlyList<NamedTensor> tensors, Model model)
+    private static bool IsParameter(SafeTensorInfo tensor) =>
+        !tensor.Name.StartsWith("optimizer.", StringComparison.Ordinal) && !tensor.Name.StartsWith("state.", StringComparison.Ordinal);
+
+    /// <summary>
+    /// Every parameter from the tensor of its name (the optimizer's and the states' tensors aside); none missing, none
+    /// extra, every shape checked before any value is read.
+    /// </summary>
+    private static void ReadParameters(SafeTensorsFile file, Model model)
     {
-        var byName = tensors
-            .Where(t => !t.Name.StartsWith("optimizer.", StringComparison.Ordinal) && !t.Name.StartsWith("state.", StringComparison.Ordinal))
-            .ToDictionary(t => t.Name, StringComparer.Ordinal);
+        string name = file.FileName;
+        var byName = file.Tensors.Where(IsParameter).ToDictionary(t => t.Name, StringComparer.Ordinal);
+        var pairs = new List<(Parameter, SafeTensorInfo)>();
         foreach (var parameter in model.Parameters.Parameters)
         {
             if (!byName.Remove(parameter.Name, out var tensor))
-                throw new InvalidDataException($"{file}: tensor '{parameter.Name}' is missing.");
+                throw new InvalidDataException($"{name}: tensor '{parameter.Name}' is missing.");
             int[] expected = parameter.Rows == 1 ? [parameter.Cols] : [parameter.Rows, parameter.Cols];
             if (!tensor.Shape.SequenceEqual(expected))
-                throw new InvalidDataException($"{file}: tensor '{parameter.Name}' has shape [{string.Join(", ", tensor.Shape)}]; the model needs [{string.Join(", ", expected)}].");
-            tensor.Data.Span.CopyTo(parameter.Value);
+                throw new InvalidDataException($"{name}: tensor '{parameter.Name}' has shape [{string.Join(", ", tensor.Shape)}]; the model needs [{string.Join(", ", expected)}].");
+            pairs.Add((parameter, tensor));
         }
         if (byName.Count > 0)
-            throw new InvalidDataException($"{file}: tensor '{byName.Keys.First()}' is not part of the model.");
+            throw new InvalidDataException($"{name}: tensor '{byName.Keys.First()}' is not part of the model.");
+
+        // Read into a scratch buffer first when loading into a model that has values: a bad value leaves it unchanged.
+        var values = model.Parameters.Values;
+        var read = model.Parameters.Values.AsSpan().ContainsAnyExcept(0f) ? new float[values.Length] : values;
+        foreach (var (parameter, tensor) in pairs)
+            ReadFinite(file, tensor, read.AsSpan(parameter.Offset, parameter.Length));
+        if (read != values)
+            read.CopyTo(values, 0);
+    }
+
+    /// <summary>Reads a tensor and requires every value to be finite: a NaN or an infinity would only surface later, as a NaN loss.</summary>
+    private static void ReadFinite(SafeTensorsFile file, SafeTensorInfo tensor, Span<float> destination)
+    {
+        file.Read(tensor, destination);
+        int bad = Elementwise.IndexOfNonFinite(destination);
+        if (bad >= 0)
+            throw new InvalidDataException($"{file.FileName}: tensor '{tensor.Name}' has the non-finite value {destination[bad]} at index {bad}.");
     }
 }
 

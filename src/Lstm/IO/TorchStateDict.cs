@@ -1,3 +1,4 @@
+using Lstm.Kernels;
 using Lstm.Layers;
 using Lstm.Models;
 
@@ -28,10 +29,20 @@ public static class TorchStateDict
     /// Builds an LSTM or GRU <see cref="Rnnlm"/> from PyTorch tensors (the cell from the height of <c>rnn.weight_hh_l0</c>:
     /// 4H or 3H); <paramref name="dropout"/> is not stored by PyTorch.
     /// </summary>
-    /// <exception cref="InvalidDataException">A tensor is missing or its shape does not fit; the message names it.</exception>
+    /// <exception cref="InvalidDataException">A tensor is missing, repeated, of a shape that does not fit, or holds a non-finite value; the message names it.</exception>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="dropout"/> is outside [0, 1).</exception>
     public static Rnnlm Import(IReadOnlyList<NamedTensor> tensors, float dropout = 0f)
     {
-        var byName = tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        if (!(dropout >= 0f && dropout < 1f))
+            throw new ArgumentOutOfRangeException(nameof(dropout), dropout, "The dropout ratio must be in [0, 1).");
+        var byName = new Dictionary<string, NamedTensor>(StringComparer.Ordinal);
+        foreach (var tensor in tensors)
+        {
+            if (!byName.TryAdd(tensor.Name, tensor))
+                throw new InvalidDataException($"tensor '{tensor.Name}' appears twice in the PyTorch state dict.");
+            if (Elementwise.IndexOfNonFinite(tensor.Data.Span) is >= 0 and var bad)
+                throw new InvalidDataException($"tensor '{tensor.Name}' has the non-finite value {tensor.Data.Span[bad]} at index {bad}.");
+        }
         NamedTensor Get(string name, params int[] shape)
         {
             if (!byName.TryGetValue(name, out var tensor))
@@ -58,7 +69,19 @@ public static class TorchStateDict
         var decoder = Get("decoder.weight", V, H);
         bool tied = D == H && decoder.Data.Span.SequenceEqual(encoder.Data.Span);
 
-        var model = new Rnnlm(new RnnlmConfig(V, D, H, layers, dropout, tied, cell));
+        if (layers == 0)
+            throw new InvalidDataException("tensor 'rnn.weight_ih_l0' is missing from the PyTorch state dict.");
+        if (byName.Keys.FirstOrDefault(k => !Expected(k, layers)) is { } extra)
+            throw new InvalidDataException($"tensor '{extra}' is not part of a word language model of {layers} layers.");
+        Rnnlm model;
+        try
+        {
+            model = new Rnnlm(new RnnlmConfig(V, D, H, layers, dropout, tied, cell));
+        }
+        catch (ArgumentException e)
+        {
+            throw new InvalidDataException($"the PyTorch state dict describes a model that cannot be built ({e.Message}).", e);
+        }
         encoder.Data.Span.CopyTo(model.Embedding.W.Value);
         for (int l = 0; l < layers; l++)
         {
@@ -71,6 +94,19 @@ public static class TorchStateDict
             Transpose(decoder.Data.Span, V, H, model.Affine.W.Value);
         Get("decoder.bias", V).Data.Span.CopyTo(model.Affine.B.Value);
         return model;
+    }
+
+    /// <summary>Whether <paramref name="name"/> is a tensor of the word-language-model layout with <paramref name="layers"/> layers.</summary>
+    private static bool Expected(string name, int layers)
+    {
+        if (name is "encoder.weight" or "decoder.weight" or "decoder.bias")
+            return true;
+        foreach (var prefix in (string[])["rnn.weight_ih_l", "rnn.weight_hh_l", "rnn.bias_ih_l", "rnn.bias_hh_l"])
+        {
+            if (name.StartsWith(prefix, StringComparison.Ordinal) && int.TryParse(name.AsSpan(prefix.Length), System.Globalization.NumberStyles.None, null, out int l) && l < layers)
+                return true;
+        }
+        return false;
     }
 
     /// <summary>

@@ -13,6 +13,25 @@ internal static class Elementwise
     /// <summary>Σ x[i]².</summary>
     public static float SumOfSquares(ReadOnlySpan<float> x) => TensorPrimitives.SumOfSquares(x);
 
+    /// <summary>The index of the first NaN or infinity in <paramref name="values"/>, or −1.</summary>
+    public static int IndexOfNonFinite(ReadOnlySpan<float> values)
+    {
+        // A block's sum times 0 is 0 when every value is finite (or NaN when the sum overflows: the loop then finds none).
+        const int Block = 4096;
+        for (int start = 0; start < values.Length; start += Block)
+        {
+            var block = values.Slice(start, Math.Min(Block, values.Length - start));
+            if (float.IsFinite(TensorPrimitives.Sum(block) * 0f))
+                continue;
+            for (int i = 0; i < block.Length; i++)
+            {
+                if (!float.IsFinite(block[i]))
+                    return start + i;
+            }
+        }
+        return -1;
+    }
+
     /// <summary>x[i] = α·x[i].</summary>
     public static void Scale(Span<float> x, float alpha) => TensorPrimitives.Multiply(x, alpha, x);
 

@@ -64,11 +64,9 @@ internal sealed class RecurrentCore
     /// <summary>Adds {name}.Wx [D,G], {name}.Wh [H,G], {name}.b [G] with the book's initialisation: N(0,1)/√D, N(0,1)/√H, 0.</summary>
     public static (Parameter Wx, Parameter Wh, Parameter B) AddParameters(ParameterSet parameters, string name, int inputSize, int hiddenSize, int gates, RandomSource random)
     {
-        var wx = parameters.Add($"{name}.Wx", inputSize, gates * hiddenSize);
-        var wh = parameters.Add($"{name}.Wh", hiddenSize, gates * hiddenSize);
+        var wx = parameters.AddGaussian($"{name}.Wx", inputSize, gates * hiddenSize, 1f / MathF.Sqrt(inputSize), random);
+        var wh = parameters.AddGaussian($"{name}.Wh", hiddenSize, gates * hiddenSize, 1f / MathF.Sqrt(hiddenSize), random);
         var b = parameters.Add($"{name}.b", 1, gates * hiddenSize);
-        random.FillGaussian(wx.Value, 1f / MathF.Sqrt(inputSize));
-        random.FillGaussian(wh.Value, 1f / MathF.Sqrt(hiddenSize));
         return (wx, wh, b);
     }
 

@@ -40,8 +40,7 @@ public sealed class TimeAffine : ILayer
     /// </summary>
     public static TimeAffine Create(ParameterSet parameters, string name, int inputSize, int outputSize, RandomSource random)
     {
-        var w = parameters.Add($"{name}.W", inputSize, outputSize);
-        random.FillGaussian(w.Value, 1f / MathF.Sqrt(inputSize));
+        var w = parameters.AddGaussian($"{name}.W", inputSize, outputSize, 1f / MathF.Sqrt(inputSize), random);
         return new TimeAffine(w, parameters.Add($"{name}.b", 1, outputSize));
     }
 

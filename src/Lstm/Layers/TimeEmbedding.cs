@@ -29,8 +29,7 @@ public sealed class TimeEmbedding : ILayer
     /// <summary>Adds <c>{name}.W</c> [V,D] to <paramref name="parameters"/>, initialised as in the book (N(0,1)/100), and returns the layer over it.</summary>
     public static TimeEmbedding Create(ParameterSet parameters, string name, int vocabularySize, int embeddingSize, RandomSource random)
     {
-        var w = parameters.Add($"{name}.W", vocabularySize, embeddingSize);
-        random.FillGaussian(w.Value, 0.01f);
+        var w = parameters.AddGaussian($"{name}.W", vocabularySize, embeddingSize, 0.01f, random);
         return new TimeEmbedding(w);
     }
 

@@ -25,7 +25,7 @@ public class Rnnlm : SequentialModel
     {
     }
 
-    private Rnnlm(RnnlmConfig config, ParameterSet parameters, RandomSource random)
+    internal Rnnlm(RnnlmConfig config, ParameterSet parameters, RandomSource random)
         : base(Compose(config, parameters, random), new TimeSoftmaxWithLoss(overwriteScores: true), parameters, random)
     {
         Config = config;

@@ -97,6 +97,14 @@ public abstract class EncoderDecoder : Model
         _ => new Seq2seq(config, seed),
     };
 
+    /// <summary>As <see cref="Create(Seq2seqConfig, ulong)"/>, over the given parameter set and generator.</summary>
+    internal static EncoderDecoder Create(Seq2seqConfig config, ParameterSet parameters, RandomSource random) => config.Kind switch
+    {
+        Seq2seqKind.Peeky => new PeekySeq2seq(config, parameters, random),
+        Seq2seqKind.Attention => new AttentionSeq2seq(config, parameters, random),
+        _ => new Seq2seq(config, parameters, random),
+    };
+
     /// <summary>The model's shape.</summary>
     public Seq2seqConfig Config { get; }
 
@@ -300,12 +308,12 @@ public sealed class Seq2seq : EncoderDecoder
 
     /// <summary>Builds the model, initialised from <paramref name="seed"/> as the book's layers are.</summary>
     public Seq2seq(Seq2seqConfig config, ulong seed = 0)
-        : this(config with { Kind = Seq2seqKind.Plain }, new ParameterSet(), new RandomSource(seed))
+        : this(config, new ParameterSet(), new RandomSource(seed))
     {
     }
 
-    private Seq2seq(Seq2seqConfig config, ParameterSet parameters, RandomSource random)
-        : base(config, parameters, random)
+    internal Seq2seq(Seq2seqConfig config, ParameterSet parameters, RandomSource random)
+        : base(config with { Kind = Seq2seqKind.Plain }, parameters, random)
         => _decoder = new Sequential(DecoderEmbedding, DecoderLstm, DecoderAffine);
 
     private protected override void RunEncoder(ReadOnlyMemory<float> xs, SequenceShape shape, bool training)
@@ -336,7 +344,12 @@ public sealed class PeekySeq2seq : EncoderDecoder
 
     /// <summary>Builds the model, initialised from <paramref name="seed"/> as the book's layers are.</summary>
     public PeekySeq2seq(Seq2seqConfig config, ulong seed = 0)
-        : base(config with { Kind = Seq2seqKind.Peeky }, new ParameterSet(), new RandomSource(seed))
+        : this(config, new ParameterSet(), new RandomSource(seed))
+    {
+    }
+
+    internal PeekySeq2seq(Seq2seqConfig config, ParameterSet parameters, RandomSource random)
+        : base(config with { Kind = Seq2seqKind.Peeky }, parameters, random)
     {
     }
 
@@ -389,7 +402,12 @@ public sealed class AttentionSeq2seq : EncoderDecoder
 
     /// <summary>Builds the model, initialised from <paramref name="seed"/> as the book's layers are.</summary>
     public AttentionSeq2seq(Seq2seqConfig config, ulong seed = 0)
-        : base(config with { Kind = Seq2seqKind.Attention }, new ParameterSet(), new RandomSource(seed))
+        : this(config, new ParameterSet(), new RandomSource(seed))
+    {
+    }
+
+    internal AttentionSeq2seq(Seq2seqConfig config, ParameterSet parameters, RandomSource random)
+        : base(config with { Kind = Seq2seqKind.Attention }, parameters, random)
     {
     }
 

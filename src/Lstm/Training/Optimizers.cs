@@ -34,17 +34,23 @@ public abstract class Optimizer
     /// <summary>Buffers of per-parameter state by name (none for plain SGD), laid out like <see cref="ParameterSet.Values"/>.</summary>
     public IReadOnlyDictionary<string, float[]> State => _state;
 
+    /// <summary>The names of the buffers in <see cref="State"/> once a step has been taken.</summary>
+    public virtual IReadOnlyList<string> StateNames => [];
+
     /// <summary>Updates taken so far.</summary>
     public long Steps { get; set; }
 
     /// <summary>Restores a state buffer saved from <see cref="State"/>, to resume a run.</summary>
-    public void RestoreState(string name, ReadOnlySpan<float> values) => values.CopyTo(_state[name] = new float[values.Length]);
+    public void RestoreState(string name, ReadOnlySpan<float> values) => values.CopyTo(RestoreBuffer(name, values.Length));
+
+    /// <summary>A new state buffer <paramref name="name"/> of <paramref name="length"/> values, for a loader to fill.</summary>
+    internal float[] RestoreBuffer(string name, int length) => _state[name] = new float[length];
 
     /// <summary>The state buffer <paramref name="name"/>, sized like the parameters (zero on first use).</summary>
     protected float[] StateBuffer(string name, ParameterSet parameters)
     {
-        if (!_state.TryGetValue(name, out var buffer) || buffer.Length != parameters.Values.Length)
-            _state[name] = buffer = new float[parameters.Values.Length];
+        if (!_state.TryGetValue(name, out var buffer) || buffer.Length != parameters.Length)
+            _state[name] = buffer = new float[parameters.Length];
         return buffer;
     }
 }
@@ -67,6 +73,9 @@ public sealed class Momentum(float learningRate, float momentum = 0.9f) : Optimi
     public float MomentumFactor { get; } = momentum;
 
     /// <inheritdoc/>
+    public override IReadOnlyList<string> StateNames => ["velocity"];
+
+    /// <inheritdoc/>
     public override void Step(ParameterSet parameters)
     {
         var v = StateBuffer("velocity", parameters);
@@ -85,6 +94,9 @@ public class Adam(float learningRate = 0.001f, float beta1 = 0.9f, float beta2 =
 {
     /// <summary>λ, the decoupled weight decay (0 for Adam).</summary>
     public float WeightDecay { get; init; }
+
+    /// <inheritdoc/>
+    public override IReadOnlyList<string> StateNames => ["m", "v"];
 
     /// <inheritdoc/>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

@@ -31,6 +31,33 @@ public class ElementwiseTests
     }
 
     [Theory]
+    [InlineData(1)]
+    [InlineData(3)]
+    [InlineData(17)]
+    [InlineData(257)]
+    [InlineData(4095)]
+    [InlineData(4097)]
+    [InlineData(12289)]
+    public void IndexOfNonFinite_FindsTheFirstNaNOrInfinity_AndIgnoresAnOverflowingSum(int n)
+    {
+        var x = TestData.Uniform(new Random(n), n);
+        Assert.Equal(-1, Elementwise.IndexOfNonFinite(x));
+        Array.Fill(x, float.MaxValue); // finite values whose sum overflows
+        Assert.Equal(-1, Elementwise.IndexOfNonFinite(x));
+        foreach (float bad in new[] { float.NaN, float.PositiveInfinity, float.NegativeInfinity })
+        {
+            foreach (int at in new[] { 0, n / 2, n - 1 }.Distinct())
+            {
+                var y = TestData.Uniform(new Random(at), n);
+                y[at] = bad;
+                if (at + 1 < n)
+                    y[n - 1] = float.NaN; // a later one is not the first
+                Assert.Equal(at, Elementwise.IndexOfNonFinite(y));
+            }
+        }
+    }
+
+    [Theory]
     [MemberData(nameof(Lengths))]
     public void AddColumnSums_MatchesScalarReference(int cols)
     {
