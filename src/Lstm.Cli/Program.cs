@@ -1,11 +1,15 @@
 using System.CommandLine;
+using System.CommandLine.Help;
 using System.CommandLine.Invocation;
 using Lstm.Cli.Commands;
 
 // Exit codes: 0 success, 2 usage error, 1 runtime error (one line on stderr; --verbose adds the stack trace).
 var verbose = new Option<bool>("--verbose") { Description = "Show the stack trace of an error.", Recursive = true };
-var root = new RootCommand("lstm: train and run recurrent sequence models (Deep Learning from Scratch 2) in pure managed .NET.")
+// A Command, not a RootCommand: a root takes the executable's name (Lstm.Cli) for its usage line; the command is `lstm`.
+var root = new Command("lstm", "lstm: train and run recurrent sequence models (Deep Learning from Scratch 2) in pure managed .NET.")
 {
+    new HelpOption(),
+    new VersionOption(),
     verbose,
     TrainCommand.Create(),
     ModelCommands.CreateEval(),

@@ -109,12 +109,12 @@ internal static class GradientAssert
 
         public override SequenceShape OutputShape(SequenceShape input) => inner.OutputShape(input);
 
-        public override ReadOnlyMemory<float> Predict(ReadOnlyMemory<float> inputs, SequenceShape shape) => inner.Predict(inputs, shape);
+        protected override ReadOnlyMemory<float> OnPredict(ReadOnlyMemory<float> inputs, SequenceShape shape) => inner.Predict(inputs, shape);
 
-        public override float Forward(ReadOnlyMemory<float> inputs, ReadOnlyMemory<float> targets, SequenceShape shape, bool training = true)
+        protected override float OnForward(ReadOnlyMemory<float> inputs, ReadOnlyMemory<float> targets, SequenceShape shape, bool training)
             => inner.Forward(inputs, targets, shape, training);
 
-        public override void Backward()
+        protected override void OnBackward()
         {
             inner.Backward();
             Perturb(Parameters.Gradients);

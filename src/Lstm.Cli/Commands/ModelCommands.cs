@@ -14,12 +14,22 @@ internal static class ModelCommands
         var model = new Option<string>("--model") { Description = "A checkpoint saved by lstm train --save, or a PyTorch state dict (safetensors).", Required = true };
         var data = new Option<string>("--data") { Description = "A text file in the training format (words, one sentence per line).", Required = true };
         var vocabFrom = VocabFrom();
-        var command = new Command("eval", "Perplexity of a saved model on a text file (the book's evaluation: batch 10, T 35).") { model, data, vocabFrom };
+        var command = new Command("eval", "Perplexity of a saved model on a text file (the book's evaluation: batch 10, T 35; one sequence for a shorter file).") { model, data, vocabFrom };
         command.SetAction(r =>
         {
             var (rnnlm, vocabulary) = ModelFiles.Load(r.GetValue(model)!, r.GetValue(vocabFrom));
             var corpus = Corpus.Read(r.GetValue(data)!, vocabulary, grow: false);
-            Console.WriteLine($"perplexity: {Evaluation.Perplexity(rnnlm, corpus):F2}");
+            const int BookBatch = 10, BookTime = 35;
+            if (corpus.Length - 1 >= BookBatch * BookTime)
+            {
+                Console.WriteLine($"perplexity: {Evaluation.Perplexity(rnnlm, corpus, BookBatch, BookTime):F2}");
+                return 0;
+            }
+            // Shorter than one of the book's windows: one sequence over every token instead.
+            if (corpus.Length < 2)
+                throw new InvalidDataException($"{r.GetValue(data)} has {corpus.Length} token{(corpus.Length == 1 ? "" : "s")}; a perplexity needs at least 2.");
+            Console.WriteLine($"perplexity: {Evaluation.Perplexity(rnnlm, corpus, 1, corpus.Length - 1):F2} " +
+                $"({corpus.Length - 1} predicted token{(corpus.Length == 2 ? "" : "s")} in one sequence: the file is shorter than the book's {BookBatch}×{BookTime} window)");
             return 0;
         });
         return command;

@@ -188,13 +188,14 @@ internal static class TrainCommand
         var start = DateTime.UtcNow;
         display.Run(trainer, () => trainer.Fit(dataset.Train, recipe.Epochs, maxSteps, dataset.Validation, position));
         Console.WriteLine($"training time: {(DateTime.UtcNow - start).TotalSeconds:F0} s");
+        double? test = dataset.Test is null ? null : Evaluation.Perplexity(model, dataset.Test);
+        if (test is not null)
+            Console.WriteLine($"test perplexity: {test:F2}");
         if (files.Plot is not null)
         {
-            display.SavePlot(files.Plot, $"{config.Cell} language model, D={config.EmbeddingSize} H={config.HiddenSize} layers={config.Layers}");
+            display.SavePlot(files.Plot, $"{config.Cell} language model, D={config.EmbeddingSize} H={config.HiddenSize} layers={config.Layers}", test);
             Console.WriteLine($"wrote {files.Plot}");
         }
-        if (dataset.Test is not null)
-            Console.WriteLine($"test perplexity: {Evaluation.Perplexity(model, dataset.Test):F2}");
         return 0;
     }
 }

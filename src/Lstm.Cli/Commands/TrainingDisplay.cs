@@ -68,8 +68,8 @@ internal sealed class TrainingDisplay
             });
     }
 
-    /// <summary>Writes the training and validation perplexity curves as a PNG (log scale), atomically.</summary>
-    public void SavePlot(string path, string title)
+    /// <summary>Writes the training and validation perplexity curves, and the test perplexity, as a PNG (log scale), atomically.</summary>
+    public void SavePlot(string path, string title, double? testPerplexity)
     {
         // Without the font, the plot's text silently disappears.
         if (OperatingSystem.IsLinux() && !File.Exists("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"))
@@ -85,12 +85,24 @@ internal sealed class TrainingDisplay
             validation.LegendText = "validation (end of each epoch)";
             validation.MarkerSize = 8;
         }
-        var ticks = new ScottPlot.TickGenerators.NumericAutomatic
+        var all = _train.Concat(_validation).Select(p => p.Perplexity).ToList();
+        if (testPerplexity is { } test && _train.Count > 0)
         {
-            MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
-            IntegerTicksOnly = false,
-            LabelFormatter = y => $"{Math.Pow(10, y):G4}",
-        };
+            var marker = plot.Add.Marker(_train[^1].Step, Math.Log10(test), MarkerShape.FilledDiamond, 12);
+            marker.LegendText = $"test perplexity {test:F2}";
+            all.Add(test);
+        }
+        var ticks = new ScottPlot.TickGenerators.NumericManual();
+        if (all.Count > 0)
+        {
+            foreach (var (value, major) in LogTicks(all.Min(), all.Max()))
+            {
+                if (major)
+                    ticks.AddMajor(Math.Log10(value), value.ToString(value >= 10 ? "N0" : "0.##", System.Globalization.CultureInfo.InvariantCulture));
+                else
+                    ticks.AddMinor(Math.Log10(value));
+            }
+        }
         plot.Axes.Left.TickGenerator = ticks;
         plot.Axes.Left.Label.Text = "perplexity (log scale)";
         plot.Axes.Bottom.Label.Text = "iteration";
@@ -98,5 +110,32 @@ internal sealed class TrainingDisplay
         plot.ShowLegend(Alignment.UpperRight);
 
         AtomicFile.Write(path, temporary => plot.SavePng(temporary, 900, 520));
+    }
+
+    /// <summary>
+    /// Ticks for a log axis over [min, max]: majors at 1, 2, 5 × 10^k (every digit when the range holds fewer than two of
+    /// those, tenths of a decade when it holds fewer still), minors at the other digits.
+    /// </summary>
+    internal static IEnumerable<(double Value, bool Major)> LogTicks(double min, double max)
+    {
+        double low = min / 1.2, high = max * 1.2;
+        int first = (int)Math.Floor(Math.Log10(low)), last = (int)Math.Ceiling(Math.Log10(high));
+        double[][] mantissas = [[1, 2, 5], [1, 2, 3, 4, 5, 6, 7, 8, 9], [.. Enumerable.Range(10, 90).Select(m => m / 10.0)]];
+        foreach (var majors in mantissas)
+        {
+            var all = new List<(double, bool)>();
+            for (int k = first; k <= last; k++)
+            {
+                foreach (var m in mantissas[Math.Min(2, Array.IndexOf(mantissas, majors) + 1)])
+                {
+                    double value = Math.Round(m * Math.Pow(10, k), 12);
+                    if (value >= low && value <= high)
+                        all.Add((value, majors.Contains(m)));
+                }
+            }
+            if (all.Count(t => t.Item2) >= 2 || majors == mantissas[^1])
+                return all;
+        }
+        return [];
     }
 }

@@ -10,7 +10,8 @@ namespace Lstm.Models;
 /// </summary>
 /// <remarks>
 /// The loop is the familiar one: <see cref="ParameterSet.ZeroGrad"/>, <see cref="Forward"/>, <see cref="Backward"/>,
-/// an optimizer step. One instance is not for concurrent use: its layers keep the buffers of the last batch.
+/// an optimizer step. One instance is not for concurrent use (its layers keep the buffers of the last batch): a call while
+/// another thread is inside one throws <see cref="InvalidOperationException"/>.
 /// </remarks>
 public abstract class Model
 {
@@ -22,6 +23,39 @@ public abstract class Model
 
     /// <summary>The generator behind initialisation and dropout masks (its state is part of a resumable run).</summary>
     public RandomSource Random { get; }
+
+    private int _user, _depth;
+
+    /// <summary>
+    /// Marks a call into the model until the scope is disposed, and throws if another thread is inside one: one model
+    /// keeps the buffers of its last batch, so two threads at once would silently mix their results. Calls from the
+    /// same thread nest.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">Another thread is using the model.</exception>
+    protected UseScope Use()
+    {
+        int me = Environment.CurrentManagedThreadId;
+        int user = Interlocked.CompareExchange(ref _user, me, 0);
+        if (user != 0 && user != me)
+            throw new InvalidOperationException($"This {GetType().Name} is in use by another thread; one model is not for concurrent use: give each thread its own (load or build another).");
+        _depth++;
+        return new UseScope(this);
+    }
+
+    /// <summary>The scope of one call into a model, from <see cref="Use"/>.</summary>
+    protected readonly ref struct UseScope
+    {
+        private readonly Model _model;
+
+        internal UseScope(Model model) => _model = model;
+
+        /// <summary>Ends the call; the model is free for any thread once the outermost call ends.</summary>
+        public void Dispose()
+        {
+            if (--_model._depth == 0)
+                Volatile.Write(ref _model._user, 0);
+        }
+    }
 
     /// <summary>Features per input step (1 for token ids).</summary>
     public abstract int InputSize { get; }
@@ -46,31 +80,63 @@ public abstract class Model
 
     /// <summary>The outputs before the loss (scores, values): inputs [N,T,InputSize] → [N,T′,OutputSize], dropout off; valid until the next call.</summary>
     /// <exception cref="ArgumentException">The inputs do not fit the shape.</exception>
-    public abstract ReadOnlyMemory<float> Predict(ReadOnlyMemory<float> inputs, SequenceShape shape);
+    /// <exception cref="InvalidOperationException">Another thread is using the model.</exception>
+    public ReadOnlyMemory<float> Predict(ReadOnlyMemory<float> inputs, SequenceShape shape)
+    {
+        using var use = Use();
+        return OnPredict(inputs, shape);
+    }
 
     /// <summary>The mean loss of the model on one batch; in training (dropout on) it keeps what <see cref="Backward"/> needs.</summary>
     /// <exception cref="ArgumentException">The inputs or targets do not fit the shape.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An id or a label is out of range.</exception>
-    public abstract float Forward(ReadOnlyMemory<float> inputs, ReadOnlyMemory<float> targets, SequenceShape shape, bool training = true);
+    /// <exception cref="InvalidOperationException">Another thread is using the model.</exception>
+    public float Forward(ReadOnlyMemory<float> inputs, ReadOnlyMemory<float> targets, SequenceShape shape, bool training = true)
+    {
+        using var use = Use();
+        return OnForward(inputs, targets, shape, training);
+    }
 
     /// <summary>Backpropagates the last training <see cref="Forward"/>, adding into every parameter's gradient.</summary>
-    /// <exception cref="InvalidOperationException">No training forward pass to go back through.</exception>
-    public abstract void Backward();
+    /// <exception cref="InvalidOperationException">No training forward pass to go back through, or another thread is using the model.</exception>
+    public void Backward()
+    {
+        using var use = Use();
+        OnBackward();
+    }
+
+    /// <summary>What <see cref="Predict"/> computes, called once the model is known to be in use by this thread only.</summary>
+    protected abstract ReadOnlyMemory<float> OnPredict(ReadOnlyMemory<float> inputs, SequenceShape shape);
+
+    /// <summary>What <see cref="Forward"/> computes, called once the model is known to be in use by this thread only.</summary>
+    protected abstract float OnForward(ReadOnlyMemory<float> inputs, ReadOnlyMemory<float> targets, SequenceShape shape, bool training);
+
+    /// <summary>What <see cref="Backward"/> computes, called once the model is known to be in use by this thread only.</summary>
+    protected abstract void OnBackward();
 
     /// <summary>Forgets the state of every recurrent layer.</summary>
+    /// <exception cref="InvalidOperationException">Another thread is using the model.</exception>
     public void ResetState()
     {
+        using var use = Use();
         foreach (var layer in RecurrentLayers)
             layer.ResetState();
     }
 
     /// <summary>A copy of every recurrent layer's carried state (null where there is none), for <see cref="RestoreState"/>.</summary>
-    public RecurrentState?[] SaveState() => [.. RecurrentLayers.Select(layer => layer.State)];
+    /// <exception cref="InvalidOperationException">Another thread is using the model.</exception>
+    public RecurrentState?[] SaveState()
+    {
+        using var use = Use();
+        return [.. RecurrentLayers.Select(layer => layer.State)];
+    }
 
     /// <summary>Restores the states taken by <see cref="SaveState"/>.</summary>
     /// <exception cref="ArgumentException">The states do not fit this model.</exception>
+    /// <exception cref="InvalidOperationException">Another thread is using the model.</exception>
     public void RestoreState(IReadOnlyList<RecurrentState?> states)
     {
+        using var use = Use();
         var layers = RecurrentLayers;
         if (states.Count != layers.Count)
             throw new ArgumentException($"Expected the states of {layers.Count} recurrent layers; got {states.Count}.", nameof(states));
@@ -120,14 +186,14 @@ public class SequentialModel : Model
     public override SequenceShape OutputShape(SequenceShape input) => Layers.OutputShape(input);
 
     /// <inheritdoc/>
-    public override ReadOnlyMemory<float> Predict(ReadOnlyMemory<float> inputs, SequenceShape shape)
+    protected override ReadOnlyMemory<float> OnPredict(ReadOnlyMemory<float> inputs, SequenceShape shape)
     {
         _hasGradient = false;
         return Layers.Forward(inputs, shape, training: false);
     }
 
     /// <inheritdoc/>
-    public override float Forward(ReadOnlyMemory<float> inputs, ReadOnlyMemory<float> targets, SequenceShape shape, bool training = true)
+    protected override float OnForward(ReadOnlyMemory<float> inputs, ReadOnlyMemory<float> targets, SequenceShape shape, bool training)
     {
         _hasGradient = false;
         var ys = Layers.Forward(inputs, shape, training);
@@ -137,7 +203,7 @@ public class SequentialModel : Model
     }
 
     /// <inheritdoc/>
-    public override void Backward()
+    protected override void OnBackward()
     {
         if (!_hasGradient)
             throw new InvalidOperationException("Backward needs a Forward in training mode first.");

@@ -62,7 +62,7 @@ public sealed record Seq2seqConfig(int VocabularySize, int EmbeddingSize = 16, i
 /// </summary>
 /// <remarks>
 /// Inputs are the question ids [N,Tq] and targets the answer ids [N,Ta], as values. Decoding needs a start symbol and a
-/// length, so answers come from <see cref="Generate"/> and <see cref="BeamSearch"/>, not <see cref="Predict"/>. The
+/// length, so answers come from <see cref="Generate"/> and <see cref="BeamSearch"/>, not <see cref="Model.Predict"/>. The
 /// encoder is not stateful; the decoder's LSTM is, so that decoding one step at a time carries its state, and every
 /// batch sets it from the encoder first.
 /// </remarks>
@@ -143,11 +143,11 @@ public abstract class EncoderDecoder : Model
 
     /// <summary>Not for an encoder–decoder: answers need a start symbol and a length; use <see cref="Generate"/>.</summary>
     /// <exception cref="NotSupportedException">Always.</exception>
-    public override ReadOnlyMemory<float> Predict(ReadOnlyMemory<float> inputs, SequenceShape shape)
+    protected override ReadOnlyMemory<float> OnPredict(ReadOnlyMemory<float> inputs, SequenceShape shape)
         => throw new NotSupportedException("An encoder–decoder decodes with Generate or BeamSearch, from a start symbol.");
 
     /// <inheritdoc/>
-    public override float Forward(ReadOnlyMemory<float> inputs, ReadOnlyMemory<float> targets, SequenceShape shape, bool training = true)
+    protected override float OnForward(ReadOnlyMemory<float> inputs, ReadOnlyMemory<float> targets, SequenceShape shape, bool training)
     {
         _hasGradient = false;
         int N = shape.BatchSize;
@@ -171,7 +171,7 @@ public abstract class EncoderDecoder : Model
     }
 
     /// <inheritdoc/>
-    public override void Backward()
+    protected override void OnBackward()
     {
         if (!_hasGradient)
             throw new InvalidOperationException("Backward needs a Forward in training mode first.");
@@ -186,6 +186,7 @@ public abstract class EncoderDecoder : Model
     public int[] Generate(ReadOnlySpan<float> questions, SequenceShape shape, int startId, int length)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(length, 1);
+        using var use = Use();
         int N = shape.BatchSize, V = Config.VocabularySize;
         Encode(questions.ToArray(), shape, training: false);
         var x = Buffers.Ensure(ref _one, N);
@@ -214,6 +215,7 @@ public abstract class EncoderDecoder : Model
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(width, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(length, 1);
+        using var use = Use();
         int K = width, V = Config.VocabularySize, Tq = question.Length;
         // K copies of the question: every beam has the encoder's context, and the decoder runs the beams as one batch.
         var questions = new float[K * Tq];
@@ -422,6 +424,7 @@ public sealed class AttentionSeq2seq : EncoderDecoder
     public (int[] Ids, float[] Weights) GenerateWithAttention(ReadOnlySpan<float> question, int startId, int length)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(length, 1);
+        using var use = Use();
         int Tq = question.Length, V = Config.VocabularySize;
         Encode(question.ToArray(), new SequenceShape(1, Tq), training: false);
         var ids = new int[length];

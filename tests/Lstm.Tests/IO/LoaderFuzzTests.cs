@@ -129,7 +129,7 @@ public sealed class LoaderFuzzTests(ITestOutputHelper output) : IDisposable
         {
             switch (random.Next(7))
             {
-                case 0:
+                case 0 when bytes.Length > 0:
                     bytes = (byte[])bytes.Clone();
                     int at = random.Next(bytes.Length);
                     bytes[at] ^= (byte)(1 << random.Next(8));
