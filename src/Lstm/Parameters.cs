@@ -83,6 +83,9 @@ public sealed class ParameterSet
     /// </summary>
     internal ParameterSet(long limit, bool initialise) => (_limit, _initialise) = (limit, initialise);
 
+    /// <summary>A set that only counts: built into a model and never used, it allocates nothing.</summary>
+    internal static ParameterSet Counting() => new(long.MaxValue, initialise: false);
+
     /// <summary>The parameters in the order they were added.</summary>
     public IReadOnlyList<Parameter> Parameters => _parameters;
 

@@ -37,6 +37,32 @@ internal static class OptionRules
 
     public static Option<double> Positive(this Option<double> option) => option.Require(v => v > 0 && double.IsFinite(v), "a positive number");
 
+    /// <summary>
+    /// A usage error when a run would not fit: a buffer of more values than one array holds, or more memory (parameters,
+    /// their gradients and the optimizer's buffers, and the activations of one batch) than the machine has.
+    /// </summary>
+    /// <param name="parameters">The model's parameter count, or null when the sizes make it too large to build.</param>
+    /// <param name="optimizerBuffers">Buffers the optimizer keeps per parameter (Adam 2, momentum 1, SGD 0).</param>
+    /// <param name="rows">N·T: the rows of a batch.</param>
+    /// <param name="perRow">The activation values kept per row for the backward pass.</param>
+    /// <param name="widest">The widest single buffer per row (V scores, or the gates).</param>
+    /// <param name="sizeFlags">The flags that set the model's size, and <paramref name="batchFlags"/> the batch's, as the user wrote them.</param>
+    public static void RequireMemory(int? parameters, int optimizerBuffers, long rows, double perRow, long widest, string sizeFlags, string batchFlags)
+    {
+        if (parameters is null)
+            throw new UsageException($"{sizeFlags} make a model of more parameters than one array holds ({Array.MaxLength:N0}); choose smaller sizes.");
+        if ((double)rows * widest > Array.MaxLength)
+            throw new UsageException($"{batchFlags} make batches of {rows:N0} rows × {widest:N0} values, more than one array holds ({Array.MaxLength:N0}); choose a smaller batch.");
+        double weights = 4.0 * parameters.Value * (2 + optimizerBuffers), activations = 4.0 * rows * perRow;
+        long available = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
+        if (weights + activations > 0.9 * available) // the rest for the runtime, the data and the file buffers
+            throw new UsageException($"{sizeFlags}, {batchFlags} would need about {Gigabytes(weights + activations)} " +
+                $"({Gigabytes(weights)} for {parameters.Value:N0} parameters with their gradients and optimizer state, {Gigabytes(activations)} of activations per batch); " +
+                $"more than the {Gigabytes(0.9 * available)} a run can have here (90% of {Gigabytes(available)}).");
+    }
+
+    private static string Gigabytes(double bytes) => bytes >= 1e9 ? $"{bytes / 1e9:F1} GB" : $"{bytes / 1e6:F0} MB";
+
     /// <summary>Threads for the matrix products: as asked, at most one per processor (more only wait for each other).</summary>
     public static int Threads(int requested) => Math.Min(requested, Environment.ProcessorCount);
 

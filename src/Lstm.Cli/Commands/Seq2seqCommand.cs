@@ -20,6 +20,25 @@ internal static class Seq2seqCommand
         Attention,
     }
 
+    /// <summary>A usage error, before anything is allocated, when the model and its batches would not fit in memory.</summary>
+    private static void RequireMemory(Seq2seqConfig config, int batch)
+    {
+        int? parameters;
+        try
+        {
+            parameters = config.CountParameters();
+        }
+        catch (ArgumentException)
+        {
+            parameters = null;
+        }
+        int D = config.EmbeddingSize, H = config.HiddenSize, V = config.VocabularySize;
+        // Per row of the encoder and the decoder, at most: the input, the LSTM's projection, gates, h and c, the affine input, the scores and their gradient.
+        double perRow = D + (2.0 * H) + (8.0 * H) + (4.0 * H) + (2.0 * H) + (2.0 * V);
+        OptionRules.RequireMemory(parameters, optimizerBuffers: 2, (long)batch * (config.QuestionLength + config.AnswerLength), perRow, Math.Max(V, 4L * H),
+            $"--embed {D} --hidden {H} (vocabulary {V})", $"--batch {batch}");
+    }
+
     public static Command Create() => new("seq2seq", "Encoder–decoder models on question_answer files (the book's addition.txt, date.txt).")
     {
         CreateTrain(),
@@ -56,8 +75,9 @@ internal static class Seq2seqCommand
             var set = SequenceDataset.Load(r.GetValue(data)!);
             var config = new Seq2seqConfig(set.Vocabulary.Count, r.GetValue(embed), r.GetValue(hidden) ?? (kind == Seq2seqKind.Attention ? 256 : 128), kind,
                 ReverseInput: r.GetValue(reverse), QuestionLength: set.QuestionLength, AnswerLength: set.AnswerLength);
-            var seq2seq = EncoderDecoder.Create(config, r.GetValue(seed));
             int N = r.GetValue(batch);
+            RequireMemory(config, N);
+            var seq2seq = EncoderDecoder.Create(config, r.GetValue(seed));
             Console.WriteLine($"data: {set.TrainCount:N0} training and {set.TestCount:N0} test examples, {set.Vocabulary.Count} characters, " +
                 $"questions of {set.QuestionLength}, answers of {set.AnswerLength}{(r.GetValue(reverse) ? ", questions reversed" : "")}");
             Console.WriteLine($"model: {kind} V={config.VocabularySize} D={config.EmbeddingSize} H={config.HiddenSize}, {seq2seq.Parameters.Values.Length:N0} parameters; " +

@@ -40,6 +40,10 @@ public sealed record RnnlmConfig(
     public static RnnlmConfig Better(int vocabularySize, int size = 650, float dropout = 0.5f) =>
         new(vocabularySize, size, size, Layers: 2, Dropout: dropout, TieWeights: true);
 
+    /// <summary>The number of parameter values the model has, counted without allocating them.</summary>
+    /// <exception cref="ArgumentException">The configuration cannot be built (too large for one buffer included).</exception>
+    public int CountParameters() => new Rnnlm(this, ParameterSet.Counting(), new RandomSource(0)).Parameters.Length;
+
     /// <summary>The configuration as JSON (snake_case names), as checkpoints store it.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, LstmJson.Default.RnnlmConfig);
 

@@ -44,6 +44,10 @@ public sealed record Seq2seqConfig(int VocabularySize, int EmbeddingSize = 16, i
     /// <summary>The configuration as JSON, as checkpoints store it.</summary>
     public string ToJson() => JsonSerializer.Serialize(this, LstmJson.Default.Seq2seqConfig);
 
+    /// <summary>The number of parameter values the model has, counted without allocating them.</summary>
+    /// <exception cref="ArgumentException">The configuration cannot be built (too large for one buffer included).</exception>
+    public int CountParameters() => EncoderDecoder.Create(this, ParameterSet.Counting(), new RandomSource(0)).Parameters.Length;
+
     /// <summary>Reads a configuration written by <see cref="ToJson"/> and validates it.</summary>
     /// <exception cref="ArgumentException">The JSON is not a valid configuration.</exception>
     public static Seq2seqConfig FromJson(string json)

@@ -65,3 +65,32 @@ public class RnnlmTests
         Assert.Throws<InvalidOperationException>(model.Backward);
     }
 }
+
+public sealed class ParameterCountTests
+{
+    [Theory]
+    [InlineData(RecurrentCell.Lstm, false, 1)]
+    [InlineData(RecurrentCell.Gru, false, 2)]
+    [InlineData(RecurrentCell.Rnn, false, 3)]
+    [InlineData(RecurrentCell.Lstm, true, 2)]
+    public void CountParameters_IsWhatTheBuiltModelHas(RecurrentCell cell, bool tied, int layers)
+    {
+        var config = new RnnlmConfig(11, 6, tied ? 6 : 7, layers, 0.2f, tied, cell);
+        Assert.Equal(new Rnnlm(config).Parameters.Length, config.CountParameters());
+        foreach (var kind in Enum.GetValues<Seq2seqKind>())
+        {
+            var seq2seq = new Seq2seqConfig(VocabularySize: 9, EmbeddingSize: 3, HiddenSize: 5, kind);
+            Assert.Equal(EncoderDecoder.Create(seq2seq).Parameters.Length, seq2seq.CountParameters());
+        }
+    }
+
+    [Fact]
+    public void CountParameters_OfAModelTooLargeToBuild_SaysSo_WithoutAllocatingIt()
+    {
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        Assert.ThrowsAny<ArgumentException>(() => new RnnlmConfig(10000, 100, 46341).CountParameters());
+        // V·D + D·4H + H·4H + 4H + H·V + V for V = 1,000, D = 1,000, H = 10,000: 1.8 GB if it were allocated.
+        Assert.Equal(1_000_000 + 40_000_000 + 400_000_000 + 40_000 + 10_000_000 + 1_000, new RnnlmConfig(1000, 1000, 10000).CountParameters());
+        Assert.True(GC.GetAllocatedBytesForCurrentThread() - before < 1 << 20);
+    }
+}
