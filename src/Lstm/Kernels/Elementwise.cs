@@ -132,17 +132,17 @@ internal static class Elementwise
         // also keeps 2^n normal. Native min/max and conversion: one instruction each, NaN handling is not needed here.
         var negligible = Vector.LessThan(v, new Vector<float>(-60f));
         v = Vector.MinNative(Vector.MaxNative(v, new Vector<float>(-60f)), new Vector<float>(88.72283f));
-        var n = Vector.Floor(Vector.FusedMultiplyAdd(v, new Vector<float>(1.44269504088896341f), new Vector<float>(0.5f)));
+        var n = Vector.Floor(Vector.MultiplyAddEstimate(v, new Vector<float>(1.44269504088896341f), new Vector<float>(0.5f)));
         // r = v − n·ln2, with ln2 split in two so n·ln2_hi is exact.
-        var r = Vector.FusedMultiplyAdd(n, new Vector<float>(-0.693359375f), v);
-        r = Vector.FusedMultiplyAdd(n, new Vector<float>(2.12194440e-4f), r);
+        var r = Vector.MultiplyAddEstimate(n, new Vector<float>(-0.693359375f), v);
+        r = Vector.MultiplyAddEstimate(n, new Vector<float>(2.12194440e-4f), r);
         var p = new Vector<float>(1.9875691500e-4f);
-        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(1.3981999507e-3f));
-        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(8.3334519073e-3f));
-        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(4.1665795894e-2f));
-        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(1.6666665459e-1f));
-        p = Vector.FusedMultiplyAdd(p, r, new Vector<float>(5.0000001201e-1f));
-        p = Vector.FusedMultiplyAdd(p, r * r, r + Vector<float>.One);
+        p = Vector.MultiplyAddEstimate(p, r, new Vector<float>(1.3981999507e-3f));
+        p = Vector.MultiplyAddEstimate(p, r, new Vector<float>(8.3334519073e-3f));
+        p = Vector.MultiplyAddEstimate(p, r, new Vector<float>(4.1665795894e-2f));
+        p = Vector.MultiplyAddEstimate(p, r, new Vector<float>(1.6666665459e-1f));
+        p = Vector.MultiplyAddEstimate(p, r, new Vector<float>(5.0000001201e-1f));
+        p = Vector.MultiplyAddEstimate(p, r * r, r + Vector<float>.One);
         var pow2n = Vector.AsVectorSingle(Vector.ShiftLeft(Vector.ConvertToInt32Native(n) + new Vector<int>(127), 23));
         return Vector.ConditionalSelect(negligible, Vector<float>.Zero, p * pow2n);
     }

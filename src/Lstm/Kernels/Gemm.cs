@@ -41,10 +41,11 @@ public readonly record struct GemmOptions(int Threads = 0, GemmPath Path = GemmP
 /// <remarks>
 /// <para>op(A) is m×k, op(B) is k×n, C is m×n. Row i of a stored matrix X starts at <c>i·ldx</c>.</para>
 /// <para>Packed and cache-blocked in the Goto/BLIS scheme (KC×NC panels of B, MC×KC blocks of A) with a
-/// register-tiled FMA micro-kernel. For small m, non-transposed B is read in place: packing it would cost
+/// register-tiled multiply-add micro-kernel (fused where the hardware fuses: FMA on x64, AdvSimd on ARM64; a multiply and
+/// an add on x64 without AVX, such as NativeAOT's default target, where an emulated fused one would be 100× slower). For small m, non-transposed B is read in place: packing it would cost
 /// as much as the product (unless its rows are a multiple of 4 KB apart, which defeats the caches).</para>
 /// <para>Results are bitwise identical for any thread count: each element of C is one fixed chain of
-/// fused multiply-adds over k, whichever thread computes it.</para>
+/// multiply-adds over k, whichever thread computes it.</para>
 /// <para>C must not overlap A or B. No managed memory is allocated per call once a thread's packing
 /// buffers exist.</para>
 /// </remarks>
@@ -75,6 +76,17 @@ public static unsafe class Gemm
         Vector256.IsHardwareAccelerated ? GemmPath.Vector256 :
         GemmPath.Portable;
 
+    /// <summary>Whether the hardware runs <paramref name="path"/> natively (<see cref="GemmPath.Auto"/> and <see cref="GemmPath.Portable"/> always).</summary>
+    public static bool IsAccelerated(GemmPath path) => path switch
+    {
+        GemmPath.Vector512 => Vector512.IsHardwareAccelerated || Avx512F.IsSupported,
+        GemmPath.Vector256 => Vector256.IsHardwareAccelerated,
+        _ => true,
+    };
+
+    /// <summary>Lets a forced path run emulated where the hardware lacks it: the tests check every kernel on every machine.</summary>
+    internal static bool AllowEmulatedPaths { get; set; }
+
     /// <summary><c>C = op(A)·op(B)</c>: C[i,j] = Σ_p op(A)[i,p]·op(B)[p,j].</summary>
     /// <param name="a">A, stored m×k (or k×m when <paramref name="opA"/> is <see cref="Transpose.Yes"/>).</param>
     /// <param name="lda">Distance between rows of stored A.</param>
@@ -88,7 +100,7 @@ public static unsafe class Gemm
     /// <param name="c">C, m×n, overwritten.</param>
     /// <param name="ldc">Distance between rows of C.</param>
     /// <param name="options">Thread count and micro-kernel path.</param>
-    /// <exception cref="ArgumentException">A span is too short, a leading dimension is smaller than its row, or C overlaps A or B.</exception>
+    /// <exception cref="ArgumentException">A span is too short, a leading dimension is smaller than its row, C overlaps A or B, or the path asked for is not accelerated here (<see cref="IsAccelerated"/>).</exception>
     /// <exception cref="ArgumentOutOfRangeException">A size is negative.</exception>
     public static void MatMul(ReadOnlySpan<float> a, int lda, Transpose opA, ReadOnlySpan<float> b, int ldb, Transpose opB,
         int m, int n, int k, Span<float> c, int ldc, GemmOptions options = default)
@@ -160,6 +172,8 @@ public static unsafe class Gemm
         }
 
         var path = options.Path == GemmPath.Auto ? BestPath : options.Path;
+        if (!IsAccelerated(path) && !AllowEmulatedPaths)
+            throw new ArgumentException($"GemmPath.{path} is not accelerated on this machine (it would run emulated, about 100 times slower); use GemmPath.Auto or {BestPath}.", nameof(options));
         int threads = options.Threads == 0 ? s_threads : options.Threads;
         fixed (float* pa = a, pb = b, pc = c)
         {

@@ -24,7 +24,7 @@ internal static class RecurrentCells
         TensorPrimitives.Tanh(g, g);
         TensorPrimitives.Sigmoid(io, io);
         TensorPrimitives.Multiply(f, cPrev, c);
-        TensorPrimitives.FusedMultiplyAdd(g, io[..H], c, c);
+        TensorPrimitives.MultiplyAddEstimate(g, io[..H], c, c);
         TensorPrimitives.Tanh(c, tanhC);
         TensorPrimitives.Multiply(io[H..], tanhC, h);
     }
@@ -91,10 +91,10 @@ internal static class RecurrentCells
         var n = gates.Slice(2 * H, H);
         TensorPrimitives.Add(rz, ah[..(2 * H)], rz);
         TensorPrimitives.Sigmoid(rz, rz);
-        TensorPrimitives.FusedMultiplyAdd(r, ah.Slice(2 * H, H), n, n);
+        TensorPrimitives.MultiplyAddEstimate(r, ah.Slice(2 * H, H), n, n);
         TensorPrimitives.Tanh(n, n);
         TensorPrimitives.Subtract(hPrev, n, h);
-        TensorPrimitives.FusedMultiplyAdd(z, h, n, h);
+        TensorPrimitives.MultiplyAddEstimate(z, h, n, h);
     }
 
     /// <summary>
