@@ -18,6 +18,8 @@ namespace Lstm.Layers;
 internal sealed class RecurrentCore
 {
     private readonly Parameter _wx, _wh, _b;
+    private InferenceWeights? _inferenceWx, _inferenceWh;
+    private WeightPrecision _precision;
     private readonly string _layer;
     private ReadOnlyMemory<float> _xs;
     private bool _hasState, _hasBackward;
@@ -145,9 +147,11 @@ internal sealed class RecurrentCore
 
     /// <summary>Checks xs, sizes the buffers, zeroes h unless a state carries over, and computes A = xs·Wx + b.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public void BeginForward(ReadOnlyMemory<float> xs, SequenceShape shape)
+    public void BeginForward(ReadOnlyMemory<float> xs, SequenceShape shape, bool training)
     {
         shape.Validate(Math.Max(this.D, this.G));
+        if (training && _inferenceWx is not null)
+            throw new InvalidOperationException($"{_layer}: its weights are in {_precision} for inference; set WeightPrecision.Float32 before training.");
         int N = shape.BatchSize, T = shape.TimeSteps, D = this.D, H = this.H, G = this.G;
         if (xs.Length != N * T * D)
             throw new ArgumentException($"{_layer}: xs has {xs.Length} values; expected N×T×D = {N}×{T}×{D}.", nameof(xs));
@@ -205,6 +209,15 @@ internal sealed class RecurrentCore
             Gemm.MatMulBias(packedX, D, Transpose.No, _wx.Value, G, Transpose.No, _b.Value, _realRows, G, D, packedA, G);
             Scatter(packedA, G, _a);
         }
+        else if (_inferenceWx is not null && N * T <= InferenceWeights.MaxRows)
+        {
+            for (int row = 0; row < N * T; row++)
+            {
+                var a = _a.AsSpan(row * G, G);
+                _b.Value.CopyTo(a);
+                _inferenceWx.AddRows(xs.Span.Slice(row * D, D), a);
+            }
+        }
         else
         {
             Gemm.MatMulBias(xs.Span, D, Transpose.No, _wx.Value, G, Transpose.No, _b.Value, N * T, G, D, _a, G);
@@ -224,10 +237,37 @@ internal sealed class RecurrentCore
 
     private ReadOnlySpan<float> WhForSteps => _whLd == G ? _wh.Value : _whPadded;
 
+    /// <summary>
+    /// Keeps Wx and Wh also in <paramref name="precision"/> (a snapshot of their values now) for forward passes of at
+    /// most <see cref="InferenceWeights.MaxRows"/> rows; <see cref="WeightPrecision.Float32"/> drops the copies.
+    /// </summary>
+    public void SetInferencePrecision(WeightPrecision precision)
+    {
+        (_inferenceWx, _inferenceWh, _precision) = (InferenceWeights.Create(_wx, precision), InferenceWeights.Create(_wh, precision), precision);
+    }
+
+    /// <summary>Whether the recurrent products of this pass (of at most MaxRows rows in all) run on the reduced-precision copy.</summary>
+    private bool InferenceStep => _inferenceWh is not null && N * T <= InferenceWeights.MaxRows && _minLength == T;
+
+    /// <summary>rows of A[:, t] (T·G apart) += h_prev·Wh over the reduced-precision copy, h_prev rows H·stride apart.</summary>
+    private void AddInferenceRecurrent(ReadOnlySpan<float> hPrev, int hStride, int rows, Span<float> a)
+    {
+        for (int n = 0; n < rows; n++)
+            _inferenceWh!.AddRows(hPrev.Slice(n * hStride, H), a.Slice(n * T * G, G));
+    }
+
     /// <summary>A[:, t] += h_prev·Wh, h_prev being the carried state at t = 0 and hs[:, t−1] after (running rows only).</summary>
     public void AddRecurrent(int t)
     {
         int H = this.H, G = this.G;
+        if (InferenceStep)
+        {
+            if (t > 0)
+                AddInferenceRecurrent(_hs.AsSpan((t - 1) * H), T * H, N, _a.AsSpan(t * G));
+            else if (Carried)
+                AddInferenceRecurrent(_h, H, N, _a);
+            return;
+        }
         if (t > 0)
             Gemm.MatMulAdd(_hs.AsSpan((t - 1) * H), T * H, Transpose.No, WhForSteps, _whLd, Transpose.No, _running[t], G, H, _a.AsSpan(t * G), T * G);
         else if (Carried)
@@ -238,6 +278,16 @@ internal sealed class RecurrentCore
     public void WriteRecurrent(int t, ReadOnlySpan<float> bias)
     {
         int H = this.H, G = this.G;
+        if (InferenceStep && (t > 0 || Carried))
+        {
+            for (int n = 0; n < N; n++)
+                bias.CopyTo(_ah.AsSpan((n * T + t) * G, G));
+            if (t > 0)
+                AddInferenceRecurrent(_hs.AsSpan((t - 1) * H), T * H, N, _ah.AsSpan(t * G));
+            else
+                AddInferenceRecurrent(_h, H, N, _ah);
+            return;
+        }
         if (t > 0)
         {
             Gemm.MatMulBias(_hs.AsSpan((t - 1) * H), T * H, Transpose.No, WhForSteps, _whLd, Transpose.No, bias, _running[t], G, H, _ah.AsSpan(t * G), T * G);

@@ -12,6 +12,12 @@ public abstract class RecurrentLayer : IRecurrentLayer
 
     private protected RecurrentCore Core { get; }
 
+    /// <summary>
+    /// Keeps Wx and Wh also in <paramref name="precision"/> for forward passes of at most 4 rows (generation): a snapshot
+    /// of the weights now, which training refuses; <see cref="WeightPrecision.Float32"/> drops it.
+    /// </summary>
+    public void SetInferencePrecision(WeightPrecision precision) => Core.SetInferencePrecision(precision);
+
     /// <summary>Wx [D,G]: the input weights, gates side by side.</summary>
     public Parameter Wx => Core.Wx;
 

@@ -10,6 +10,8 @@ namespace Lstm.Layers;
 /// <remarks>Backward adds into the gradients of W (or E) and b, and writes dxs = dys·Wᵀ.</remarks>
 public sealed class TimeAffine : ILayer
 {
+    private InferenceWeights? _inference;
+    private WeightPrecision _precision;
     private readonly bool _tied;
 
     // When b directly follows W in the parameter buffer, [W; b] is one (H+1)×V matrix and [x | 1]ᵀ·dout gives dW and
@@ -62,6 +64,15 @@ public sealed class TimeAffine : ILayer
     /// <summary>V, the width of each output row.</summary>
     public int OutputSize => _tied ? W.Rows : W.Cols;
 
+    /// <summary>
+    /// Keeps W also in <paramref name="precision"/> for forward passes of at most 4 rows (generation): a snapshot of W now,
+    /// which training refuses; <see cref="WeightPrecision.Float32"/> drops it.
+    /// </summary>
+    public void SetInferencePrecision(WeightPrecision precision) => SetInferenceWeights(InferenceWeights.Create(W, precision), precision);
+
+    /// <summary>As <see cref="SetInferencePrecision"/>, with a copy of W made elsewhere (shared with a tied embedding).</summary>
+    internal void SetInferenceWeights(InferenceWeights? weights, WeightPrecision precision) => (_inference, _precision) = (weights, precision);
+
     /// <summary>xs [N,T,H] → xs·W + b [N,T,V], valid until the next call.</summary>
     /// <exception cref="ArgumentException">xs does not hold N·T rows of H.</exception>
     public ReadOnlyMemory<float> Forward(ReadOnlyMemory<float> xs, SequenceShape shape, bool training = false)
@@ -73,6 +84,24 @@ public sealed class TimeAffine : ILayer
             throw new ArgumentException($"TimeAffine: xs has {xs.Length} values; expected N×T×H = {shape.BatchSize}×{shape.TimeSteps}×{H}.", nameof(xs));
         var output = Buffers.Ensure(ref _out, rows * V);
         (_x, _rows) = (xs, rows);
+        if (_inference is not null)
+        {
+            if (training)
+                throw new InvalidOperationException($"TimeAffine: its weights are in {_precision} for inference; set WeightPrecision.Float32 before training.");
+            if (rows <= InferenceWeights.MaxRows)
+            {
+                for (int r = 0; r < rows; r++)
+                {
+                    var y = output.AsSpan(r * V, V);
+                    B.Value.CopyTo(y);
+                    if (_tied)
+                        _inference.AddDots(xs.Span.Slice(r * H, H), y);
+                    else
+                        _inference.AddRows(xs.Span.Slice(r * H, H), y);
+                }
+                return output;
+            }
+        }
         Gemm.MatMulBias(xs.Span, H, Transpose.No, W.Value, W.Cols, _tied ? Transpose.Yes : Transpose.No, B.Value, rows, V, H, output, V);
         return output;
     }

@@ -15,6 +15,7 @@ public sealed class TimeEmbedding : ILayer
 
     private int[] _ids = [];
     private float[] _out = [];
+    private InferenceWeights? _inference;
 
     /// <summary>An embedding over <paramref name="w"/> [V,D].</summary>
     /// <exception cref="ArgumentException">V is over <see cref="MaxVocabularySize"/>.</exception>
@@ -51,6 +52,9 @@ public sealed class TimeEmbedding : ILayer
     /// <summary>D.</summary>
     public int OutputSize => W.Cols;
 
+    /// <summary>Looks rows up in a reduced-precision copy of W (shared with a tied affine map) in forward passes of at most 4 rows that do not train; null drops it.</summary>
+    internal void SetInferenceWeights(InferenceWeights? weights) => _inference = weights;
+
     /// <summary>Looks up ids [N,T] → [N,T,D], valid until the next call.</summary>
     /// <exception cref="ArgumentException">xs does not hold N·T ids.</exception>
     /// <exception cref="ArgumentOutOfRangeException">An id is not a whole number in [0, V).</exception>
@@ -73,7 +77,12 @@ public sealed class TimeEmbedding : ILayer
         var output = Buffers.Ensure(ref _out, ids.Length * D);
         var w = W.Value;
         for (int i = 0; i < ids.Length; i++)
-            w.Slice(ids[i] * D, D).CopyTo(output.AsSpan(i * D, D));
+        {
+            if (_inference is not null && !training && ids.Length <= InferenceWeights.MaxRows)
+                _inference.WidenRow(ids[i], output.AsSpan(i * D, D));
+            else
+                w.Slice(ids[i] * D, D).CopyTo(output.AsSpan(i * D, D));
+        }
         return output;
     }
 

@@ -62,7 +62,7 @@ public sealed class TimeGRU : RecurrentLayer
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override ReadOnlyMemory<float> Forward(ReadOnlyMemory<float> xs, SequenceShape shape, bool training = false)
     {
-        Core.BeginForward(xs, shape);
+        Core.BeginForward(xs, shape, training);
         int N = shape.BatchSize, T = shape.TimeSteps, H = HiddenSize, G = 3 * H;
         var bias = Buffers.Ensure(ref _recurrentBias, G);
         Bhn.Value.CopyTo(bias.AsSpan(2 * H));

@@ -70,7 +70,7 @@ public sealed class TimeLSTM : RecurrentLayer
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override ReadOnlyMemory<float> Forward(ReadOnlyMemory<float> xs, SequenceShape shape, bool training = false)
     {
-        Core.BeginForward(xs, shape);
+        Core.BeginForward(xs, shape, training);
         int N = shape.BatchSize, T = shape.TimeSteps, H = HiddenSize, G = 4 * H;
         Buffers.Ensure(ref _cs, N * T * H);
         Buffers.Ensure(ref _tanhCs, N * T * H);

@@ -41,7 +41,7 @@ public sealed class TimeRNN : RecurrentLayer
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public override ReadOnlyMemory<float> Forward(ReadOnlyMemory<float> xs, SequenceShape shape, bool training = false)
     {
-        Core.BeginForward(xs, shape);
+        Core.BeginForward(xs, shape, training);
         int N = shape.BatchSize, T = shape.TimeSteps, H = HiddenSize;
         var a = Core.A;
         var hs = Core.Hs;

@@ -170,6 +170,51 @@ public class SequentialModel : Model
     /// <summary>The layers, in order.</summary>
     public Sequential Layers { get; }
 
+    /// <summary>
+    /// Keeps the weight matrices of the embedding, recurrent and affine layers also in <paramref name="precision"/>, for forward passes
+    /// of at most 4 rows (generating text one token at a time): bfloat16 halves the bytes each token reads, int8 quarters
+    /// them. A snapshot of the weights now; training refuses it until <see cref="WeightPrecision.Float32"/> drops it.
+    /// </summary>
+    public void SetInferencePrecision(WeightPrecision precision)
+    {
+        using var use = Use();
+        // One copy per matrix: a tied embedding and affine map share theirs.
+        var copies = new Dictionary<Parameter, InferenceWeights?>();
+        InferenceWeights? CopyOf(Parameter w) => copies.TryGetValue(w, out var copy) ? copy : copies[w] = InferenceWeights.Create(w, precision);
+        foreach (var layer in Layers.Layers)
+        {
+            if (layer is RecurrentLayer recurrent)
+                recurrent.SetInferencePrecision(precision);
+            else if (layer is TimeAffine affine)
+                affine.SetInferenceWeights(CopyOf(affine.W), precision);
+            else if (layer is TimeEmbedding embedding)
+                embedding.SetInferenceWeights(CopyOf(embedding.W));
+        }
+    }
+
+    /// <summary>
+    /// Rounds the weight matrices <see cref="SetInferencePrecision"/> would copy to the values such a copy holds, in
+    /// place: a float model that computes what the reduced-precision one does, at any batch size (to measure what the
+    /// precision costs, e.g. in perplexity).
+    /// </summary>
+    public void RoundWeights(WeightPrecision precision)
+    {
+        using var use = Use();
+        var rounded = new HashSet<Parameter>();
+        foreach (var layer in Layers.Layers)
+        {
+            IEnumerable<Parameter> weights = layer switch
+            {
+                RecurrentLayer recurrent => [recurrent.Wx, recurrent.Wh],
+                TimeAffine affine => [affine.W],
+                TimeEmbedding embedding => [embedding.W],
+                _ => [],
+            };
+            foreach (var weight in weights.Where(rounded.Add))
+                InferenceWeights.Create(weight, precision)?.Widen(weight.Value);
+        }
+    }
+
     /// <summary>The loss after the last layer.</summary>
     public ILossLayer Loss { get; }
 
