@@ -1,6 +1,9 @@
 using System.CommandLine;
 using System.Diagnostics;
+using System.Numerics.Tensors;
 using Lstm.Kernels;
+using Lstm.Layers;
+using Lstm.Models;
 
 namespace Lstm.Cli.Commands;
 
@@ -11,7 +14,41 @@ internal static class BenchCommand
     {
         CreateGemm(),
         CreateTrain(),
+        CreateGenerate(),
     };
+
+    /// <summary>The option's values and the precisions they name.</summary>
+    private static readonly Dictionary<string, WeightPrecision> Precisions = new()
+    {
+        ["fp32"] = WeightPrecision.Float32,
+        ["bf16"] = WeightPrecision.BFloat16,
+        ["int8"] = WeightPrecision.Int8,
+    };
+
+    private static Command CreateGenerate()
+    {
+        var threads = new Option<int>("--threads") { Description = "Threads (default: processor count).", DefaultValueFactory = _ => Environment.ProcessorCount }.AtLeast(1);
+        var precision = new Option<string>("--precision") { Description = "Weights for generation: fp32, bf16 or int8 (per-row scales).", DefaultValueFactory = _ => "fp32" };
+        precision.AcceptOnlyFromAmong([.. Precisions.Keys]);
+        var seconds = new Option<double>("--seconds") { Description = "Measuring time.", DefaultValueFactory = _ => 5.0 }.Positive();
+        var command = new Command("generate", "W4: greedy generation with the BetterRnnlm shape (V=10000, D=H=650, 2 layers, tied), one token at a time, in µs per token.")
+        {
+            threads, precision, seconds,
+        };
+        command.SetAction(r =>
+        {
+            Gemm.Threads = OptionRules.Threads(r.GetValue(threads));
+            var model = new Rnnlm(RnnlmConfig.Better(10_000), seed: 1);
+            model.SetInferencePrecision(Precisions[r.GetValue(precision)!]);
+            float[] id = [0f];
+            var shape = new SequenceShape(1, 1);
+            void Token() => id[0] = TensorPrimitives.IndexOfMax(model.Predict(id, shape).Span);
+            double median = Median(Token, r.GetValue(seconds));
+            Console.WriteLine($"generate W4 threads={Gemm.Threads} precision={r.GetValue(precision)}: {median * 1e6:F0} us/token");
+            return 0;
+        });
+        return command;
+    }
 
     private static Command CreateTrain()
     {

@@ -54,35 +54,127 @@ internal static class LowPrecision
     }
 
     /// <summary>y[j] += Σ_p x[p]·w[p, j] for bfloat16 w [k, n] (k = x.Length, n = y.Length), row by row of w.</summary>
-    public static void AddRows(ReadOnlySpan<float> x, ReadOnlySpan<ushort> w, Span<float> y, bool wide = true)
+    public static unsafe void AddRows(ReadOnlySpan<float> x, ReadOnlySpan<ushort> w, Span<float> y, int threads = 1, bool wide = true)
     {
-        int n = y.Length;
-        for (int p = 0; p < x.Length; p++)
-            AddScaledRow(x[p], w.Slice(p * n, n), y, wide && Vector256.IsHardwareAccelerated);
+        fixed (float* px = x, py = y)
+        fixed (ushort* pw = w)
+            Run(Kind.BFloat16Rows, px, x.Length, pw, null, py, y.Length, threads, wide);
     }
 
     /// <summary>y[j] += Σ_p (x[p]·s[p])·q[p, j] for int8 q [k, n] with a scale per row.</summary>
-    public static void AddRows(ReadOnlySpan<float> x, ReadOnlySpan<sbyte> q, ReadOnlySpan<float> scales, Span<float> y, bool wide = true)
+    public static unsafe void AddRows(ReadOnlySpan<float> x, ReadOnlySpan<sbyte> q, ReadOnlySpan<float> scales, Span<float> y, int threads = 1, bool wide = true)
     {
-        int n = y.Length;
-        for (int p = 0; p < x.Length; p++)
-            AddScaledRow(x[p] * scales[p], q.Slice(p * n, n), y, wide && Vector256.IsHardwareAccelerated);
+        fixed (float* px = x, py = y, ps = scales)
+        fixed (sbyte* pq = q)
+            Run(Kind.Int8Rows, px, x.Length, pq, ps, py, y.Length, threads, wide);
     }
 
     /// <summary>y[j] += Σ_p x[p]·w[j, p] for bfloat16 w [n, k]: a dot product per output (an affine map with a transposed, tied weight).</summary>
-    public static void AddDots(ReadOnlySpan<float> x, ReadOnlySpan<ushort> w, Span<float> y, bool wide = true)
+    public static unsafe void AddDots(ReadOnlySpan<float> x, ReadOnlySpan<ushort> w, Span<float> y, int threads = 1, bool wide = true)
     {
-        int k = x.Length;
-        for (int j = 0; j < y.Length; j++)
-            y[j] += Dot(x, w.Slice(j * k, k), wide && Vector256.IsHardwareAccelerated);
+        fixed (float* px = x, py = y)
+        fixed (ushort* pw = w)
+            Run(Kind.BFloat16Dots, px, x.Length, pw, null, py, y.Length, threads, wide);
     }
 
     /// <summary>y[j] += s[j]·Σ_p x[p]·q[j, p] for int8 q [n, k] with a scale per row.</summary>
-    public static void AddDots(ReadOnlySpan<float> x, ReadOnlySpan<sbyte> q, ReadOnlySpan<float> scales, Span<float> y, bool wide = true)
+    public static unsafe void AddDots(ReadOnlySpan<float> x, ReadOnlySpan<sbyte> q, ReadOnlySpan<float> scales, Span<float> y, int threads = 1, bool wide = true)
     {
-        int k = x.Length;
-        for (int j = 0; j < y.Length; j++)
-            y[j] += scales[j] * Dot(x, q.Slice(j * k, k), wide && Vector256.IsHardwareAccelerated);
+        fixed (float* px = x, py = y, ps = scales)
+        fixed (sbyte* pq = q)
+            Run(Kind.Int8Dots, px, x.Length, pq, ps, py, y.Length, threads, wide);
+    }
+
+    private enum Kind
+    {
+        BFloat16Rows,
+        Int8Rows,
+        BFloat16Dots,
+        Int8Dots,
+    }
+
+    /// <summary>Outputs per chunk of work: the GEMM's helper threads take chunks of y, each over all of x.</summary>
+    private const int ChunkOutputs = 512;
+
+    /// <summary>
+    /// One product, split over y into chunks run on the GEMM's helper threads (whose job describes it: A = x [k], B = the
+    /// stored weights, Bias = the scales, C = y [n], Lda = the kind, Ldb = whether wide vectors may be used).
+    /// </summary>
+    private static unsafe void Run(Kind kind, float* x, int k, void* w, float* scales, float* y, int n, int threads, bool wide)
+    {
+        int chunks = (n + ChunkOutputs - 1) / ChunkOutputs;
+        var product = new GemmProduct(x, (int)kind, false, (float*)w, wide && Vector256.IsHardwareAccelerated ? 1 : 0, false, k, n, 0, y, 0, false, scales);
+        var job = new GemmJob(product, false, false, ChunkOutputs, chunks);
+        if (threads > 1 && chunks > 1 && GemmWorkers.TryRun(&RunChunk, job, threads))
+            return;
+        for (int chunk = 0; chunk < chunks; chunk++)
+            RunChunk(job, chunk);
+    }
+
+    private static unsafe void RunChunk(in GemmJob job, int index)
+    {
+        var p = job.Product;
+        int first = index * job.ChunkSize, count = Math.Min(job.ChunkSize, p.N - first), k = p.M;
+        bool wide = p.Ldb != 0;
+        var x = new ReadOnlySpan<float>(p.A, k);
+        var y = new Span<float>(p.C + first, count);
+        switch ((Kind)p.Lda)
+        {
+            case Kind.BFloat16Rows:
+            {
+                int r = 0;
+                // Four rows per pass over y: a quarter of the loads and stores of y, the same multiply-adds in the same order.
+                for (; r <= k - 4 && wide; r += 4)
+                    AddScaledRows4(x.Slice(r, 4), (ushort*)p.B + ((long)r * p.N) + first, p.N, y);
+                for (; r < k; r++)
+                    AddScaledRow(x[r], new ReadOnlySpan<ushort>((ushort*)p.B + ((long)r * p.N) + first, count), y, wide);
+                break;
+            }
+            case Kind.Int8Rows:
+                for (int r = 0; r < k; r++)
+                    AddScaledRow(x[r] * p.Bias[r], new ReadOnlySpan<sbyte>((sbyte*)p.B + ((long)r * p.N) + first, count), y, wide);
+                break;
+            case Kind.BFloat16Dots:
+            {
+                int j = 0;
+                // Four outputs at once: four independent chains of multiply-adds hide their latency, and x is loaded once for all.
+                for (; j <= count - 4 && wide && k >= 8; j += 4)
+                    Dots4(x, (ushort*)p.B + ((long)(first + j) * k), y.Slice(j, 4));
+                for (; j < count; j++)
+                    y[j] += Dot(x, new ReadOnlySpan<ushort>((ushort*)p.B + ((long)(first + j) * k), k), wide);
+                break;
+            }
+            default:
+                for (int j = 0; j < count; j++)
+                    y[j] += p.Bias[first + j] * Dot(x, new ReadOnlySpan<sbyte>((sbyte*)p.B + ((long)(first + j) * k), k), wide);
+                break;
+        }
+    }
+
+    /// <summary>y += a[0]·row0 + a[1]·row1 + a[2]·row2 + a[3]·row3 (bfloat16 rows <paramref name="ld"/> apart), each element's multiply-adds in row order.</summary>
+    private static unsafe void AddScaledRows4(ReadOnlySpan<float> a, ushort* w, int ld, Span<float> y)
+    {
+        int j = 0, n = y.Length;
+        fixed (float* py = y)
+        {
+            Vector256<float> a0 = Vector256.Create(a[0]), a1 = Vector256.Create(a[1]), a2 = Vector256.Create(a[2]), a3 = Vector256.Create(a[3]);
+            ushort* w1 = w + ld, w2 = w + (2 * ld), w3 = w + (3 * ld);
+            for (; j <= n - 8; j += 8)
+            {
+                var acc = Vector256.Load(py + j);
+                acc = Vector256.MultiplyAddEstimate(a0, Vector256.ShiftLeft(Vector256.WidenLower(Vector128.Load(w + j).ToVector256Unsafe()), 16).AsSingle(), acc);
+                acc = Vector256.MultiplyAddEstimate(a1, Vector256.ShiftLeft(Vector256.WidenLower(Vector128.Load(w1 + j).ToVector256Unsafe()), 16).AsSingle(), acc);
+                acc = Vector256.MultiplyAddEstimate(a2, Vector256.ShiftLeft(Vector256.WidenLower(Vector128.Load(w2 + j).ToVector256Unsafe()), 16).AsSingle(), acc);
+                acc = Vector256.MultiplyAddEstimate(a3, Vector256.ShiftLeft(Vector256.WidenLower(Vector128.Load(w3 + j).ToVector256Unsafe()), 16).AsSingle(), acc);
+                acc.Store(py + j);
+            }
+        }
+        for (int r = 0; r < 4; r++)
+        {
+            // The tail, row by row: the same order as above for each element.
+            var row = new ReadOnlySpan<ushort>(w + (r * ld) + j, n - j);
+            AddScaledRow(a[r], row, y[j..], wide: false);
+        }
     }
 
     private static void AddScaledRow(float a, ReadOnlySpan<ushort> row, Span<float> y, bool wide)
@@ -133,6 +225,48 @@ internal static class LowPrecision
         }
         for (; j < n; j++)
             y[j] = MathF.FusedMultiplyAdd(a, row[j], y[j]);
+    }
+
+    /// <summary>y[i] += x·row_i for four bfloat16 rows of x.Length values one after another, each as <see cref="Dot(ReadOnlySpan{float}, ReadOnlySpan{ushort}, bool)"/> computes it.</summary>
+    private static unsafe void Dots4(ReadOnlySpan<float> x, ushort* w, Span<float> y)
+    {
+        int k = x.Length;
+        fixed (float* px = x)
+        {
+            ushort* w1 = w + k, w2 = w + (2 * k), w3 = w + (3 * k);
+            Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+            int p = 0;
+            for (; p <= k - 8; p += 8)
+            {
+                var xv = Vector256.Load(px + p);
+                acc0 = Vector256.MultiplyAddEstimate(xv, Vector256.ShiftLeft(Vector256.WidenLower(Vector128.Load(w + p).ToVector256Unsafe()), 16).AsSingle(), acc0);
+                acc1 = Vector256.MultiplyAddEstimate(xv, Vector256.ShiftLeft(Vector256.WidenLower(Vector128.Load(w1 + p).ToVector256Unsafe()), 16).AsSingle(), acc1);
+                acc2 = Vector256.MultiplyAddEstimate(xv, Vector256.ShiftLeft(Vector256.WidenLower(Vector128.Load(w2 + p).ToVector256Unsafe()), 16).AsSingle(), acc2);
+                acc3 = Vector256.MultiplyAddEstimate(xv, Vector256.ShiftLeft(Vector256.WidenLower(Vector128.Load(w3 + p).ToVector256Unsafe()), 16).AsSingle(), acc3);
+            }
+            y[0] += Finish(acc0, x, new ReadOnlySpan<ushort>(w, k), p);
+            y[1] += Finish(acc1, x, new ReadOnlySpan<ushort>(w1, k), p);
+            y[2] += Finish(acc2, x, new ReadOnlySpan<ushort>(w2, k), p);
+            y[3] += Finish(acc3, x, new ReadOnlySpan<ushort>(w3, k), p);
+        }
+    }
+
+    /// <summary>The rest of <see cref="Dot(ReadOnlySpan{float}, ReadOnlySpan{ushort}, bool)"/> from index p on, after its wide loop left <paramref name="acc"/>.</summary>
+    private static float Finish(Vector256<float> acc, ReadOnlySpan<float> x, ReadOnlySpan<ushort> row, int p)
+    {
+        int k = x.Length;
+        var acc4 = acc.GetLower() + acc.GetUpper();
+        ref float xr = ref MemoryMarshal.GetReference(x);
+        ref ushort wr = ref MemoryMarshal.GetReference(row);
+        for (; p <= k - 4; p += 4)
+        {
+            var w = Vector128.ShiftLeft(Vector128.WidenLower(Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<ulong>(ref Unsafe.As<ushort, byte>(ref Unsafe.Add(ref wr, p)))).AsUInt16()), 16).AsSingle();
+            acc4 = Vector128.MultiplyAddEstimate(Vector128.LoadUnsafe(ref xr, (nuint)p), w, acc4);
+        }
+        float sum = Vector128.Sum(acc4);
+        for (; p < k; p++)
+            sum = MathF.FusedMultiplyAdd(x[p], FromBFloat16(row[p]), sum);
+        return sum;
     }
 
     private static float Dot(ReadOnlySpan<float> x, ReadOnlySpan<ushort> row, bool wide)

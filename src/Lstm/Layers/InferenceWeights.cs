@@ -68,17 +68,17 @@ internal sealed class InferenceWeights
     public void AddRows(ReadOnlySpan<float> x, Span<float> y)
     {
         if (_bf16 is not null)
-            LowPrecision.AddRows(x, _bf16, y);
+            LowPrecision.AddRows(x, _bf16, y, Gemm.Threads);
         else
-            LowPrecision.AddRows(x, _int8, _scales, y);
+            LowPrecision.AddRows(x, _int8, _scales, y, Gemm.Threads);
     }
 
     /// <summary>y += x·Wᵀ for one row x [cols] → y [rows].</summary>
     public void AddDots(ReadOnlySpan<float> x, Span<float> y)
     {
         if (_bf16 is not null)
-            LowPrecision.AddDots(x, _bf16, y);
+            LowPrecision.AddDots(x, _bf16, y, Gemm.Threads);
         else
-            LowPrecision.AddDots(x, _int8, _scales, y);
+            LowPrecision.AddDots(x, _int8, _scales, y, Gemm.Threads);
     }
 }

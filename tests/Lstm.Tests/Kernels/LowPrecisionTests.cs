@@ -9,7 +9,7 @@ public sealed class LowPrecisionTests
         var data = new TheoryData<int, int, bool>();
         foreach (int k in new[] { 1, 3, 7, 15, 17, 33 })
         {
-            foreach (int n in new[] { 1, 3, 7, 15, 17, 31, 33, 65, 257 })
+            foreach (int n in new[] { 1, 3, 7, 15, 17, 31, 33, 65, 257, 1025 })
             {
                 data.Add(k, n, true);
                 data.Add(k, n, false);
@@ -47,6 +47,7 @@ public sealed class LowPrecisionTests
     [MemberData(nameof(Shapes))]
     public void Products_MatchADoubleReference_OfTheStoredValues(int k, int n, bool wide)
     {
+        int threads = n > 512 ? 2 : 1; // 1,025 outputs: three chunks, over the helper threads
         var random = new Random((k * 1000) + n);
         var x = TestData.Uniform(random, k);
         var y0 = TestData.Uniform(random, n);
@@ -59,10 +60,10 @@ public sealed class LowPrecisionTests
         var (qDots, sDots) = LowPrecision.ToInt8(wDots, n, k);
 
         double Row(Func<int, int, double> w, int j) => Enumerable.Range(0, k).Sum(p => x[p] * w(p, j));
-        Check(y => LowPrecision.AddRows(x, bRows, y, wide), j => Row((p, c) => LowPrecision.FromBFloat16(bRows[p * n + c]), j));
-        Check(y => LowPrecision.AddRows(x, qRows, sRows, y, wide), j => Row((p, c) => (double)sRows[p] * qRows[p * n + c], j));
-        Check(y => LowPrecision.AddDots(x, bDots, y, wide), j => Row((p, c) => LowPrecision.FromBFloat16(bDots[c * k + p]), j));
-        Check(y => LowPrecision.AddDots(x, qDots, sDots, y, wide), j => Row((p, c) => (double)sDots[c] * qDots[c * k + p], j));
+        Check(y => LowPrecision.AddRows(x, bRows, y, threads, wide), j => Row((p, c) => LowPrecision.FromBFloat16(bRows[p * n + c]), j));
+        Check(y => LowPrecision.AddRows(x, qRows, sRows, y, threads, wide), j => Row((p, c) => (double)sRows[p] * qRows[p * n + c], j));
+        Check(y => LowPrecision.AddDots(x, bDots, y, threads, wide), j => Row((p, c) => LowPrecision.FromBFloat16(bDots[c * k + p]), j));
+        Check(y => LowPrecision.AddDots(x, qDots, sDots, y, threads, wide), j => Row((p, c) => (double)sDots[c] * qDots[c * k + p], j));
 
         void Check(Action<float[]> product, Func<int, double> expected)
         {
@@ -71,7 +72,7 @@ public sealed class LowPrecisionTests
             for (int j = 0; j < n; j++)
             {
                 double e = y0[j] + expected(j);
-                Assert.True(Math.Abs(y[j] - e) <= 1e-5 * (1 + k), $"k={k} n={n} wide={wide}: y[{j}] = {y[j]}, expected {e}");
+                Assert.True(Math.Abs(y[j] - e) <= 1e-5 * (1 + k), $"k={k} n={n} wide={wide} threads={threads}: y[{j}] = {y[j]}, expected {e}");
             }
         }
     }
