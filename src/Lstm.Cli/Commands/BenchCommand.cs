@@ -17,19 +17,10 @@ internal static class BenchCommand
         CreateGenerate(),
     };
 
-    /// <summary>The option's values and the precisions they name.</summary>
-    private static readonly Dictionary<string, WeightPrecision> Precisions = new()
-    {
-        ["fp32"] = WeightPrecision.Float32,
-        ["bf16"] = WeightPrecision.BFloat16,
-        ["int8"] = WeightPrecision.Int8,
-    };
-
     private static Command CreateGenerate()
     {
         var threads = new Option<int>("--threads") { Description = "Threads (default: processor count).", DefaultValueFactory = _ => Environment.ProcessorCount }.AtLeast(1);
-        var precision = new Option<string>("--precision") { Description = "Weights for generation: fp32, bf16 or int8 (per-row scales).", DefaultValueFactory = _ => "fp32" };
-        precision.AcceptOnlyFromAmong([.. Precisions.Keys]);
+        var precision = OptionRules.PrecisionOption("Weights for generation: fp32, bf16 or int8 (per-row scales).");
         var seconds = new Option<double>("--seconds") { Description = "Measuring time.", DefaultValueFactory = _ => 5.0 }.Positive();
         var command = new Command("generate", "W4: greedy generation with the BetterRnnlm shape (V=10000, D=H=650, 2 layers, tied), one token at a time, in µs per token.")
         {
@@ -39,7 +30,7 @@ internal static class BenchCommand
         {
             Gemm.Threads = OptionRules.Threads(r.GetValue(threads));
             var model = new Rnnlm(RnnlmConfig.Better(10_000), seed: 1);
-            model.SetInferencePrecision(Precisions[r.GetValue(precision)!]);
+            model.SetInferencePrecision(OptionRules.Precision(r.GetValue(precision)!));
             float[] id = [0f];
             var shape = new SequenceShape(1, 1);
             void Token() => id[0] = TensorPrimitives.IndexOfMax(model.Predict(id, shape).Span);

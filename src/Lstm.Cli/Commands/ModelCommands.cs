@@ -14,10 +14,12 @@ internal static class ModelCommands
         var model = new Option<string>("--model") { Description = "A checkpoint saved by lstm train --save, or a PyTorch state dict (safetensors).", Required = true };
         var data = new Option<string>("--data") { Description = "A text file in the training format (words, one sentence per line).", Required = true };
         var vocabFrom = VocabFrom();
-        var command = new Command("eval", "Perplexity of a saved model on a text file (the book's evaluation: batch 10, T 35; one sequence for a shorter file).") { model, data, vocabFrom };
+        var precision = OptionRules.PrecisionOption("Evaluate with the weights rounded to bf16 or int8 (per-row scales): what generate --precision computes with.");
+        var command = new Command("eval", "Perplexity of a saved model on a text file (the book's evaluation: batch 10, T 35; one sequence for a shorter file).") { model, data, vocabFrom, precision };
         command.SetAction(r =>
         {
             var (rnnlm, vocabulary) = ModelFiles.Load(r.GetValue(model)!, r.GetValue(vocabFrom));
+            rnnlm.RoundWeights(OptionRules.Precision(r.GetValue(precision)!));
             var corpus = Corpus.Read(r.GetValue(data)!, vocabulary, grow: false);
             const int BookBatch = 10, BookTime = 35;
             if (corpus.Length - 1 >= BookBatch * BookTime)
@@ -68,13 +70,15 @@ internal static class ModelCommands
         var topP = new Option<float>("--top-p") { Description = "Sample among the most likely words covering probability P, in (0, 1].", DefaultValueFactory = _ => 1f }
             .Require(v => v > 0f && v <= 1f, "in (0, 1]");
         var seed = new Option<ulong>("--seed") { Description = "Seed of the sampling.", DefaultValueFactory = _ => 1 };
+        var precision = OptionRules.PrecisionOption("Generate with copies of the weights in bf16 or int8 (per-row scales): fewer bytes read per token.");
         var command = new Command("generate", "Generate text from a saved model, streaming words as they are sampled.")
         {
-            model, vocabFrom, prompt, length, temperature, topK, topP, seed,
+            model, vocabFrom, prompt, length, temperature, topK, topP, seed, precision,
         };
         command.SetAction(r =>
         {
             var (rnnlm, vocabulary) = ModelFiles.Load(r.GetValue(model)!, r.GetValue(vocabFrom));
+            rnnlm.SetInferencePrecision(OptionRules.Precision(r.GetValue(precision)!));
             bool characters = vocabulary.Level == TokenLevel.Character;
             string text = r.GetValue(prompt) ?? (characters ? "\n" : Vocabulary.EndOfSentence);
             int[] start;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Lstm.Layers;
 
 namespace Lstm.Cli.Commands;
 
@@ -62,6 +63,24 @@ internal static class OptionRules
     }
 
     private static string Gigabytes(double bytes) => bytes >= 1e9 ? $"{bytes / 1e9:F1} GB" : $"{bytes / 1e6:F0} MB";
+
+    private static readonly Dictionary<string, WeightPrecision> Precisions = new()
+    {
+        ["fp32"] = WeightPrecision.Float32,
+        ["bf16"] = WeightPrecision.BFloat16,
+        ["int8"] = WeightPrecision.Int8,
+    };
+
+    /// <summary><c>--precision fp32|bf16|int8</c>: the weights a model generates with.</summary>
+    public static Option<string> PrecisionOption(string description)
+    {
+        var option = new Option<string>("--precision") { Description = description, DefaultValueFactory = _ => "fp32" };
+        option.AcceptOnlyFromAmong([.. Precisions.Keys]);
+        return option;
+    }
+
+    /// <summary>The precision a <see cref="PrecisionOption"/> value names.</summary>
+    public static WeightPrecision Precision(string value) => Precisions[value];
 
     /// <summary>Threads for the matrix products: as asked, at most one per processor (more only wait for each other).</summary>
     public static int Threads(int requested) => Math.Min(requested, Environment.ProcessorCount);
