@@ -42,14 +42,23 @@ internal static class OptionRules
     /// A usage error when a run would not fit: a buffer of more values than one array holds, or more memory (parameters,
     /// their gradients and the optimizer's buffers, and the activations of one batch) than the machine has.
     /// </summary>
-    /// <param name="parameters">The model's parameter count, or null when the sizes make it too large to build.</param>
+    /// <param name="countParameters">Counts the model's parameters (an <see cref="ArgumentException"/> when the sizes make it too large to build).</param>
     /// <param name="optimizerBuffers">Buffers the optimizer keeps per parameter (Adam 2, momentum 1, SGD 0).</param>
     /// <param name="rows">N·T: the rows of a batch.</param>
     /// <param name="perRow">The activation values kept per row for the backward pass.</param>
     /// <param name="widest">The widest single buffer per row (V scores, or the gates).</param>
     /// <param name="sizeFlags">The flags that set the model's size, and <paramref name="batchFlags"/> the batch's, as the user wrote them.</param>
-    public static void RequireMemory(int? parameters, int optimizerBuffers, long rows, double perRow, long widest, string sizeFlags, string batchFlags)
+    public static void RequireMemory(Func<int> countParameters, int optimizerBuffers, long rows, double perRow, long widest, string sizeFlags, string batchFlags)
     {
+        int? parameters;
+        try
+        {
+            parameters = countParameters();
+        }
+        catch (ArgumentException)
+        {
+            parameters = null; // too large to build
+        }
         if (parameters is null)
             throw new UsageException($"{sizeFlags} make a model of more parameters than one array holds ({Array.MaxLength:N0}); choose smaller sizes.");
         if ((double)rows * widest > Array.MaxLength)

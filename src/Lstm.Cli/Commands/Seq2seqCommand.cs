@@ -23,19 +23,10 @@ internal static class Seq2seqCommand
     /// <summary>A usage error, before anything is allocated, when the model and its batches would not fit in memory.</summary>
     private static void RequireMemory(Seq2seqConfig config, int batch)
     {
-        int? parameters;
-        try
-        {
-            parameters = config.CountParameters();
-        }
-        catch (ArgumentException)
-        {
-            parameters = null;
-        }
         int D = config.EmbeddingSize, H = config.HiddenSize, V = config.VocabularySize;
         // Per row of the encoder and the decoder, at most: the input, the LSTM's projection, gates, h and c, the affine input, the scores and their gradient.
         double perRow = D + (2.0 * H) + (8.0 * H) + (4.0 * H) + (2.0 * H) + (2.0 * V);
-        OptionRules.RequireMemory(parameters, optimizerBuffers: 2, (long)batch * (config.QuestionLength + config.AnswerLength), perRow, Math.Max(V, 4L * H),
+        OptionRules.RequireMemory(config.CountParameters, optimizerBuffers: 2, (long)batch * (config.QuestionLength + config.AnswerLength), perRow, Math.Max(V, 4L * H),
             $"--embed {D} --hidden {H} (vocabulary {V})", $"--batch {batch}");
     }
 

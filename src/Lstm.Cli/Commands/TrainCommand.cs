@@ -140,20 +140,11 @@ internal static class TrainCommand
     /// <summary>A usage error, before anything is allocated, when the model and its batches would not fit in memory.</summary>
     private static void RequireMemory(RnnlmConfig config, TrainerOptions options, Optimizer optimizer)
     {
-        int? parameters;
-        try
-        {
-            parameters = config.CountParameters();
-        }
-        catch (ArgumentException)
-        {
-            parameters = null;
-        }
         int D = config.EmbeddingSize, H = config.HiddenSize, V = config.VocabularySize;
         int gates = config.Cell switch { RecurrentCell.Lstm => 4, RecurrentCell.Gru => 3, _ => 1 };
         // Kept for the backward pass, per row: the embedding, each layer's projection, gates, h, c and masks, the scores and their gradient.
         double perRow = D + (config.Layers * ((2.0 * gates * H) + (4.0 * H))) + (2.0 * V);
-        OptionRules.RequireMemory(parameters, optimizer.StateNames.Count, (long)options.BatchSize * options.TimeSteps, perRow, Math.Max(V, (long)gates * H),
+        OptionRules.RequireMemory(config.CountParameters, optimizer.StateNames.Count, (long)options.BatchSize * options.TimeSteps, perRow, Math.Max(V, (long)gates * H),
             $"--embed {D} --hidden {H} --layers {config.Layers} (vocabulary {V:N0})", $"--batch {options.BatchSize} --time {options.TimeSteps}");
     }
 

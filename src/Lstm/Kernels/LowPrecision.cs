@@ -274,26 +274,16 @@ internal static class LowPrecision
         int p = 0, k = x.Length;
         ref float xr = ref MemoryMarshal.GetReference(x);
         ref ushort wr = ref MemoryMarshal.GetReference(row);
-        var acc4 = Vector128<float>.Zero;
+        var acc = Vector256<float>.Zero;
         if (wide && k >= 8)
         {
-            var acc = Vector256<float>.Zero;
             for (; p <= k - 8; p += 8)
             {
                 var w = Vector256.ShiftLeft(Vector256.WidenLower(Vector128.LoadUnsafe(ref wr, (nuint)p).ToVector256Unsafe()), 16).AsSingle();
                 acc = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref xr, (nuint)p), w, acc);
             }
-            acc4 = acc.GetLower() + acc.GetUpper();
         }
-        for (; p <= k - 4; p += 4)
-        {
-            var w = Vector128.ShiftLeft(Vector128.WidenLower(Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<ulong>(ref Unsafe.As<ushort, byte>(ref Unsafe.Add(ref wr, p)))).AsUInt16()), 16).AsSingle();
-            acc4 = Vector128.MultiplyAddEstimate(Vector128.LoadUnsafe(ref xr, (nuint)p), w, acc4);
-        }
-        float sum = Vector128.Sum(acc4);
-        for (; p < k; p++)
-            sum = MathF.FusedMultiplyAdd(x[p], FromBFloat16(row[p]), sum);
-        return sum;
+        return Finish(acc, x, row, p);
     }
 
     private static float Dot(ReadOnlySpan<float> x, ReadOnlySpan<sbyte> row, bool wide)
