@@ -1,14 +1,14 @@
 using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace Lstm.Kernels;
 
 /// <summary>
-/// Weights stored in bfloat16 (the top half of a float) or int8 with one scale per row, and the matrix–vector products
-/// of generation over them: half or a quarter of the bytes per token, so a model that streams its weights from memory
-/// at fp32 can keep them in the last-level cache. Each product widens the stored values to float exactly and
-/// multiply-adds in float, in one fixed order per output.
+/// Weights stored in bfloat16 (the top half of a float) or int8 with one scale per row, and the matrix–vector product
+/// of generation over them, y[j] += Σ_p x[p]·w[j, p]: half or a quarter of the bytes per token, so a model that streams
+/// its weights from memory at fp32 can keep them in the last-level cache. Every output is a dot product over one
+/// contiguous row (a matrix used as x·W is stored transposed), computed by one thread in one fixed order: the stored
+/// values widened to float exactly, multiply-added in float.
 /// </summary>
 internal static class LowPrecision
 {
@@ -53,28 +53,12 @@ internal static class LowPrecision
         return (q, scales);
     }
 
-    /// <summary>y[j] += Σ_p x[p]·w[p, j] for bfloat16 w [k, n] (k = x.Length, n = y.Length), row by row of w.</summary>
-    public static unsafe void AddRows(ReadOnlySpan<float> x, ReadOnlySpan<ushort> w, Span<float> y, int threads = 1, bool wide = true)
-    {
-        fixed (float* px = x, py = y)
-        fixed (ushort* pw = w)
-            Run(Kind.BFloat16Rows, px, x.Length, pw, null, py, y.Length, threads, wide);
-    }
-
-    /// <summary>y[j] += Σ_p (x[p]·s[p])·q[p, j] for int8 q [k, n] with a scale per row.</summary>
-    public static unsafe void AddRows(ReadOnlySpan<float> x, ReadOnlySpan<sbyte> q, ReadOnlySpan<float> scales, Span<float> y, int threads = 1, bool wide = true)
-    {
-        fixed (float* px = x, py = y, ps = scales)
-        fixed (sbyte* pq = q)
-            Run(Kind.Int8Rows, px, x.Length, pq, ps, py, y.Length, threads, wide);
-    }
-
-    /// <summary>y[j] += Σ_p x[p]·w[j, p] for bfloat16 w [n, k]: a dot product per output (an affine map with a transposed, tied weight).</summary>
+    /// <summary>y[j] += Σ_p x[p]·w[j, p] for bfloat16 w [n, k] (k = x.Length, n = y.Length).</summary>
     public static unsafe void AddDots(ReadOnlySpan<float> x, ReadOnlySpan<ushort> w, Span<float> y, int threads = 1, bool wide = true)
     {
         fixed (float* px = x, py = y)
         fixed (ushort* pw = w)
-            Run(Kind.BFloat16Dots, px, x.Length, pw, null, py, y.Length, threads, wide);
+            Run(false, px, x.Length, pw, null, py, y.Length, threads, wide);
     }
 
     /// <summary>y[j] += s[j]·Σ_p x[p]·q[j, p] for int8 q [n, k] with a scale per row.</summary>
@@ -82,28 +66,20 @@ internal static class LowPrecision
     {
         fixed (float* px = x, py = y, ps = scales)
         fixed (sbyte* pq = q)
-            Run(Kind.Int8Dots, px, x.Length, pq, ps, py, y.Length, threads, wide);
-    }
-
-    private enum Kind
-    {
-        BFloat16Rows,
-        Int8Rows,
-        BFloat16Dots,
-        Int8Dots,
+            Run(true, px, x.Length, pq, ps, py, y.Length, threads, wide);
     }
 
     /// <summary>Outputs per chunk of work: the GEMM's helper threads take chunks of y, each over all of x.</summary>
-    private const int ChunkOutputs = 512;
+    private const int ChunkOutputs = 256;
 
     /// <summary>
     /// One product, split over y into chunks run on the GEMM's helper threads (whose job describes it: A = x [k], B = the
-    /// stored weights, Bias = the scales, C = y [n], Lda = the kind, Ldb = whether wide vectors may be used).
+    /// stored weights, Bias = the int8 scales (null for bfloat16), C = y [n], Ldb = whether wide vectors may be used).
     /// </summary>
-    private static unsafe void Run(Kind kind, float* x, int k, void* w, float* scales, float* y, int n, int threads, bool wide)
+    private static unsafe void Run(bool int8, float* x, int k, void* w, float* scales, float* y, int n, int threads, bool wide)
     {
         int chunks = (n + ChunkOutputs - 1) / ChunkOutputs;
-        var product = new GemmProduct(x, (int)kind, false, (float*)w, wide && Vector256.IsHardwareAccelerated ? 1 : 0, false, k, n, 0, y, 0, false, scales);
+        var product = new GemmProduct(x, int8 ? 1 : 0, false, (float*)w, wide && Vector256.IsHardwareAccelerated ? 1 : 0, false, k, n, 0, y, 0, false, scales);
         var job = new GemmJob(product, false, false, ChunkOutputs, chunks);
         if (threads > 1 && chunks > 1 && GemmWorkers.TryRun(&RunChunk, job, threads))
             return;
@@ -114,204 +90,104 @@ internal static class LowPrecision
     private static unsafe void RunChunk(in GemmJob job, int index)
     {
         var p = job.Product;
-        int first = index * job.ChunkSize, count = Math.Min(job.ChunkSize, p.N - first), k = p.M;
-        bool wide = p.Ldb != 0;
-        var x = new ReadOnlySpan<float>(p.A, k);
-        var y = new Span<float>(p.C + first, count);
-        switch ((Kind)p.Lda)
-        {
-            case Kind.BFloat16Rows:
-            {
-                int r = 0;
-                // Four rows per pass over y: a quarter of the loads and stores of y, the same multiply-adds in the same order.
-                for (; r <= k - 4 && wide; r += 4)
-                    AddScaledRows4(x.Slice(r, 4), (ushort*)p.B + ((long)r * p.N) + first, p.N, y);
-                for (; r < k; r++)
-                    AddScaledRow(x[r], new ReadOnlySpan<ushort>((ushort*)p.B + ((long)r * p.N) + first, count), y, wide);
-                break;
-            }
-            case Kind.Int8Rows:
-                for (int r = 0; r < k; r++)
-                    AddScaledRow(x[r] * p.Bias[r], new ReadOnlySpan<sbyte>((sbyte*)p.B + ((long)r * p.N) + first, count), y, wide);
-                break;
-            case Kind.BFloat16Dots:
-            {
-                int j = 0;
-                // Four outputs at once: four independent chains of multiply-adds hide their latency, and x is loaded once for all.
-                for (; j <= count - 4 && wide && k >= 8; j += 4)
-                    Dots4(x, (ushort*)p.B + ((long)(first + j) * k), y.Slice(j, 4));
-                for (; j < count; j++)
-                    y[j] += Dot(x, new ReadOnlySpan<ushort>((ushort*)p.B + ((long)(first + j) * k), k), wide);
-                break;
-            }
-            default:
-                for (int j = 0; j < count; j++)
-                    y[j] += p.Bias[first + j] * Dot(x, new ReadOnlySpan<sbyte>((sbyte*)p.B + ((long)(first + j) * k), k), wide);
-                break;
-        }
+        int first = index * job.ChunkSize, count = Math.Min(job.ChunkSize, p.N - first);
+        if (p.Lda != 0)
+            Dots<sbyte, Int8>(p.A, p.M, (sbyte*)p.B + ((long)first * p.M), p.Bias + first, p.C + first, count, p.Ldb != 0);
+        else
+            Dots<ushort, BFloat16>(p.A, p.M, (ushort*)p.B + ((long)first * p.M), null, p.C + first, count, p.Ldb != 0);
     }
 
-    /// <summary>y += a[0]·row0 + a[1]·row1 + a[2]·row2 + a[3]·row3 (bfloat16 rows <paramref name="ld"/> apart), each element's multiply-adds in row order.</summary>
-    private static unsafe void AddScaledRows4(ReadOnlySpan<float> a, ushort* w, int ld, Span<float> y)
+    /// <summary>How a stored type widens to float: 8 or 4 values to a vector, or one.</summary>
+    private unsafe interface IStored<T>
+        where T : unmanaged
     {
-        int j = 0, n = y.Length;
-        fixed (float* py = y)
-        {
-            Vector256<float> a0 = Vector256.Create(a[0]), a1 = Vector256.Create(a[1]), a2 = Vector256.Create(a[2]), a3 = Vector256.Create(a[3]);
-            ushort* w1 = w + ld, w2 = w + (2 * ld), w3 = w + (3 * ld);
-            for (; j <= n - 8; j += 8)
-            {
-                var acc = Vector256.Load(py + j);
-                acc = Vector256.MultiplyAddEstimate(a0, Vector256.ShiftLeft(Vector256.WidenLower(Vector128.Load(w + j).ToVector256Unsafe()), 16).AsSingle(), acc);
-                acc = Vector256.MultiplyAddEstimate(a1, Vector256.ShiftLeft(Vector256.WidenLower(Vector128.Load(w1 + j).ToVector256Unsafe()), 16).AsSingle(), acc);
-                acc = Vector256.MultiplyAddEstimate(a2, Vector256.ShiftLeft(Vector256.WidenLower(Vector128.Load(w2 + j).ToVector256Unsafe()), 16).AsSingle(), acc);
-                acc = Vector256.MultiplyAddEstimate(a3, Vector256.ShiftLeft(Vector256.WidenLower(Vector128.Load(w3 + j).ToVector256Unsafe()), 16).AsSingle(), acc);
-                acc.Store(py + j);
-            }
-        }
-        for (int r = 0; r < 4; r++)
-        {
-            // The tail, row by row: the same order as above for each element.
-            var row = new ReadOnlySpan<ushort>(w + (r * ld) + j, n - j);
-            AddScaledRow(a[r], row, y[j..], wide: false);
-        }
+        static abstract Vector256<float> Load8(T* p);
+
+        static abstract Vector128<float> Load4(T* p);
+
+        static abstract float Load1(T* p);
     }
 
-    private static void AddScaledRow(float a, ReadOnlySpan<ushort> row, Span<float> y, bool wide)
+    private readonly unsafe struct BFloat16 : IStored<ushort>
     {
-        int j = 0, n = y.Length;
-        ref float yr = ref MemoryMarshal.GetReference(y);
-        ref ushort wr = ref MemoryMarshal.GetReference(row);
-        if (wide)
-        {
-            var va = Vector256.Create(a);
-            for (; j <= n - 8; j += 8)
-            {
-                var w = Vector256.ShiftLeft(Vector256.WidenLower(Vector128.LoadUnsafe(ref wr, (nuint)j).ToVector256Unsafe()), 16).AsSingle();
-                Vector256.MultiplyAddEstimate(va, w, Vector256.LoadUnsafe(ref yr, (nuint)j)).StoreUnsafe(ref yr, (nuint)j);
-            }
-        }
-        var va4 = Vector128.Create(a);
-        for (; j <= n - 4; j += 4)
-        {
-            var w = Vector128.ShiftLeft(Vector128.WidenLower(Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<ulong>(ref Unsafe.As<ushort, byte>(ref Unsafe.Add(ref wr, j)))).AsUInt16()), 16).AsSingle();
-            Vector128.MultiplyAddEstimate(va4, w, Vector128.LoadUnsafe(ref yr, (nuint)j)).StoreUnsafe(ref yr, (nuint)j);
-        }
-        for (; j < n; j++)
-            y[j] = MathF.FusedMultiplyAdd(a, FromBFloat16(row[j]), y[j]);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Load8(ushort* p) => Vector256.ShiftLeft(Vector256.WidenLower(Vector128.Load(p).ToVector256Unsafe()), 16).AsSingle();
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<float> Load4(ushort* p) => Vector128.ShiftLeft(Vector128.WidenLower(Vector128.CreateScalarUnsafe(*(ulong*)p).AsUInt16()), 16).AsSingle();
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Load1(ushort* p) => FromBFloat16(*p);
     }
 
-    private static void AddScaledRow(float a, ReadOnlySpan<sbyte> row, Span<float> y, bool wide)
+    private readonly unsafe struct Int8 : IStored<sbyte>
     {
-        int j = 0, n = y.Length;
-        ref float yr = ref MemoryMarshal.GetReference(y);
-        ref sbyte qr = ref MemoryMarshal.GetReference(row);
-        if (wide)
-        {
-            var va = Vector256.Create(a);
-            for (; j <= n - 8; j += 8)
-            {
-                var q = Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<long>(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref qr, j)))).AsSByte();
-                var w = Vector256.ConvertToSingle(Vector256.WidenLower(Vector128.WidenLower(q).ToVector256Unsafe()));
-                Vector256.MultiplyAddEstimate(va, w, Vector256.LoadUnsafe(ref yr, (nuint)j)).StoreUnsafe(ref yr, (nuint)j);
-            }
-        }
-        var va4 = Vector128.Create(a);
-        for (; j <= n - 4; j += 4)
-        {
-            var q = Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<int>(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref qr, j)))).AsSByte();
-            var w = Vector128.ConvertToSingle(Vector128.WidenLower(Vector128.WidenLower(q)));
-            Vector128.MultiplyAddEstimate(va4, w, Vector128.LoadUnsafe(ref yr, (nuint)j)).StoreUnsafe(ref yr, (nuint)j);
-        }
-        for (; j < n; j++)
-            y[j] = MathF.FusedMultiplyAdd(a, row[j], y[j]);
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector256<float> Load8(sbyte* p) =>
+            Vector256.ConvertToSingle(Vector256.WidenLower(Vector128.WidenLower(Vector128.CreateScalarUnsafe(*(long*)p).AsSByte()).ToVector256Unsafe()));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static Vector128<float> Load4(sbyte* p) => Vector128.ConvertToSingle(Vector128.WidenLower(Vector128.WidenLower(Vector128.CreateScalarUnsafe(*(int*)p).AsSByte())));
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public static float Load1(sbyte* p) => *p;
     }
 
-    /// <summary>y[i] += x·row_i for four bfloat16 rows of x.Length values one after another, each as <see cref="Dot(ReadOnlySpan{float}, ReadOnlySpan{ushort}, bool)"/> computes it.</summary>
-    private static unsafe void Dots4(ReadOnlySpan<float> x, ushort* w, Span<float> y)
+    /// <summary>
+    /// y[j] += s[j]·(x·row_j) for <paramref name="count"/> rows of k stored values one after another (s = 1 without
+    /// scales). Four rows at a time: four independent chains of multiply-adds hide their latency and x is loaded once;
+    /// each row's sum is the same whether it is one of four or alone.
+    /// </summary>
+    private static unsafe void Dots<T, TWiden>(float* x, int k, T* w, float* scales, float* y, int count, bool wide)
+        where T : unmanaged
+        where TWiden : IStored<T>
     {
-        int k = x.Length;
-        fixed (float* px = x)
-        {
-            ushort* w1 = w + k, w2 = w + (2 * k), w3 = w + (3 * k);
-            Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
-            int p = 0;
-            for (; p <= k - 8; p += 8)
-            {
-                var xv = Vector256.Load(px + p);
-                acc0 = Vector256.MultiplyAddEstimate(xv, Vector256.ShiftLeft(Vector256.WidenLower(Vector128.Load(w + p).ToVector256Unsafe()), 16).AsSingle(), acc0);
-                acc1 = Vector256.MultiplyAddEstimate(xv, Vector256.ShiftLeft(Vector256.WidenLower(Vector128.Load(w1 + p).ToVector256Unsafe()), 16).AsSingle(), acc1);
-                acc2 = Vector256.MultiplyAddEstimate(xv, Vector256.ShiftLeft(Vector256.WidenLower(Vector128.Load(w2 + p).ToVector256Unsafe()), 16).AsSingle(), acc2);
-                acc3 = Vector256.MultiplyAddEstimate(xv, Vector256.ShiftLeft(Vector256.WidenLower(Vector128.Load(w3 + p).ToVector256Unsafe()), 16).AsSingle(), acc3);
-            }
-            y[0] += Finish(acc0, x, new ReadOnlySpan<ushort>(w, k), p);
-            y[1] += Finish(acc1, x, new ReadOnlySpan<ushort>(w1, k), p);
-            y[2] += Finish(acc2, x, new ReadOnlySpan<ushort>(w2, k), p);
-            y[3] += Finish(acc3, x, new ReadOnlySpan<ushort>(w3, k), p);
-        }
-    }
-
-    /// <summary>The rest of <see cref="Dot(ReadOnlySpan{float}, ReadOnlySpan{ushort}, bool)"/> from index p on, after its wide loop left <paramref name="acc"/>.</summary>
-    private static float Finish(Vector256<float> acc, ReadOnlySpan<float> x, ReadOnlySpan<ushort> row, int p)
-    {
-        int k = x.Length;
-        var acc4 = acc.GetLower() + acc.GetUpper();
-        ref float xr = ref MemoryMarshal.GetReference(x);
-        ref ushort wr = ref MemoryMarshal.GetReference(row);
-        for (; p <= k - 4; p += 4)
-        {
-            var w = Vector128.ShiftLeft(Vector128.WidenLower(Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<ulong>(ref Unsafe.As<ushort, byte>(ref Unsafe.Add(ref wr, p)))).AsUInt16()), 16).AsSingle();
-            acc4 = Vector128.MultiplyAddEstimate(Vector128.LoadUnsafe(ref xr, (nuint)p), w, acc4);
-        }
-        float sum = Vector128.Sum(acc4);
-        for (; p < k; p++)
-            sum = MathF.FusedMultiplyAdd(x[p], FromBFloat16(row[p]), sum);
-        return sum;
-    }
-
-    private static float Dot(ReadOnlySpan<float> x, ReadOnlySpan<ushort> row, bool wide)
-    {
-        int p = 0, k = x.Length;
-        ref float xr = ref MemoryMarshal.GetReference(x);
-        ref ushort wr = ref MemoryMarshal.GetReference(row);
-        var acc = Vector256<float>.Zero;
+        int j = 0;
         if (wide && k >= 8)
         {
-            for (; p <= k - 8; p += 8)
+            for (; j <= count - 4; j += 4)
             {
-                var w = Vector256.ShiftLeft(Vector256.WidenLower(Vector128.LoadUnsafe(ref wr, (nuint)p).ToVector256Unsafe()), 16).AsSingle();
-                acc = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref xr, (nuint)p), w, acc);
+                T* w0 = w + ((long)j * k), w1 = w0 + k, w2 = w1 + k, w3 = w2 + k;
+                Vector256<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
+                int p = 0;
+                for (; p <= k - 8; p += 8)
+                {
+                    var xv = Vector256.Load(x + p);
+                    acc0 = Vector256.MultiplyAddEstimate(xv, TWiden.Load8(w0 + p), acc0);
+                    acc1 = Vector256.MultiplyAddEstimate(xv, TWiden.Load8(w1 + p), acc1);
+                    acc2 = Vector256.MultiplyAddEstimate(xv, TWiden.Load8(w2 + p), acc2);
+                    acc3 = Vector256.MultiplyAddEstimate(xv, TWiden.Load8(w3 + p), acc3);
+                }
+                y[j] += Scale(scales, j) * Finish<T, TWiden>(acc0, x, k, w0, p);
+                y[j + 1] += Scale(scales, j + 1) * Finish<T, TWiden>(acc1, x, k, w1, p);
+                y[j + 2] += Scale(scales, j + 2) * Finish<T, TWiden>(acc2, x, k, w2, p);
+                y[j + 3] += Scale(scales, j + 3) * Finish<T, TWiden>(acc3, x, k, w3, p);
             }
         }
-        return Finish(acc, x, row, p);
-    }
-
-    private static float Dot(ReadOnlySpan<float> x, ReadOnlySpan<sbyte> row, bool wide)
-    {
-        int p = 0, k = x.Length;
-        ref float xr = ref MemoryMarshal.GetReference(x);
-        ref sbyte qr = ref MemoryMarshal.GetReference(row);
-        var acc4 = Vector128<float>.Zero;
-        if (wide && k >= 8)
+        for (; j < count; j++)
         {
+            T* row = w + ((long)j * k);
             var acc = Vector256<float>.Zero;
-            for (; p <= k - 8; p += 8)
-            {
-                var q = Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<long>(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref qr, p)))).AsSByte();
-                var w = Vector256.ConvertToSingle(Vector256.WidenLower(Vector128.WidenLower(q).ToVector256Unsafe()));
-                acc = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref xr, (nuint)p), w, acc);
-            }
-            acc4 = acc.GetLower() + acc.GetUpper();
+            int p = 0;
+            for (; wide && p <= k - 8; p += 8)
+                acc = Vector256.MultiplyAddEstimate(Vector256.Load(x + p), TWiden.Load8(row + p), acc);
+            y[j] += Scale(scales, j) * Finish<T, TWiden>(acc, x, k, row, p);
         }
+    }
+
+    private static unsafe float Scale(float* scales, int j) => scales is null ? 1f : scales[j];
+
+    /// <summary>The rest of one row's dot product from index p on, after the wide loop left <paramref name="acc"/>.</summary>
+    private static unsafe float Finish<T, TWiden>(Vector256<float> acc, float* x, int k, T* row, int p)
+        where T : unmanaged
+        where TWiden : IStored<T>
+    {
+        var acc4 = acc.GetLower() + acc.GetUpper();
         for (; p <= k - 4; p += 4)
-        {
-            var q = Vector128.CreateScalarUnsafe(Unsafe.ReadUnaligned<int>(ref Unsafe.As<sbyte, byte>(ref Unsafe.Add(ref qr, p)))).AsSByte();
-            var w = Vector128.ConvertToSingle(Vector128.WidenLower(Vector128.WidenLower(q)));
-            acc4 = Vector128.MultiplyAddEstimate(Vector128.LoadUnsafe(ref xr, (nuint)p), w, acc4);
-        }
+            acc4 = Vector128.MultiplyAddEstimate(Vector128.Load(x + p), TWiden.Load4(row + p), acc4);
         float sum = Vector128.Sum(acc4);
         for (; p < k; p++)
-            sum = MathF.FusedMultiplyAdd(x[p], row[p], sum);
+            sum = MathF.FusedMultiplyAdd(x[p], TWiden.Load1(row + p), sum);
         return sum;
     }
 }

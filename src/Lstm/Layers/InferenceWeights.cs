@@ -16,8 +16,9 @@ public enum WeightPrecision
 }
 
 /// <summary>
-/// A reduced-precision copy of one weight matrix [rows, cols], for products of a few rows: x·W (x of rows values) or
-/// x·Wᵀ (x of cols values). A snapshot: it does not follow later changes of the parameter.
+/// A reduced-precision copy of one weight matrix W [rows, cols] for products of a few rows, stored so that each output
+/// is a dot product over one contiguous stored row: transposed (Wᵀ [cols, rows]) for x·W, as it is for x·Wᵀ and for
+/// looking rows up. A snapshot: it does not follow later changes of the parameter.
 /// </summary>
 internal sealed class InferenceWeights
 {
@@ -27,54 +28,67 @@ internal sealed class InferenceWeights
     private readonly ushort[]? _bf16;
     private readonly sbyte[]? _int8;
     private readonly float[] _scales = [];
-    private readonly int _cols;
+    private readonly int _rows, _cols;
+    private readonly bool _transposed;
 
-    private InferenceWeights(ReadOnlySpan<float> w, int rows, int cols, WeightPrecision precision)
+    private InferenceWeights(ReadOnlySpan<float> w, int rows, int cols, WeightPrecision precision, bool transposed)
     {
-        _cols = cols;
+        (_rows, _cols, _transposed) = (rows, cols, transposed);
+        var stored = w;
+        if (transposed)
+        {
+            var t = new float[w.Length];
+            for (int r = 0; r < rows; r++)
+            {
+                for (int c = 0; c < cols; c++)
+                    t[(c * rows) + r] = w[(r * cols) + c];
+            }
+            stored = t;
+        }
         if (precision == WeightPrecision.BFloat16)
-            _bf16 = LowPrecision.ToBFloat16(w);
+            _bf16 = LowPrecision.ToBFloat16(stored);
         else
-            (_int8, _scales) = LowPrecision.ToInt8(w, rows, cols);
+            (_int8, _scales) = transposed ? LowPrecision.ToInt8(stored, cols, rows) : LowPrecision.ToInt8(stored, rows, cols);
     }
 
-    /// <summary>A copy of <paramref name="parameter"/> in <paramref name="precision"/>, or null for <see cref="WeightPrecision.Float32"/>.</summary>
+    /// <summary>
+    /// A copy of <paramref name="parameter"/> in <paramref name="precision"/> (null for <see cref="WeightPrecision.Float32"/>):
+    /// for x·W when <paramref name="forInputRows"/>, else for x·Wᵀ and row look-ups.
+    /// </summary>
     /// <exception cref="ArgumentOutOfRangeException">An unknown precision.</exception>
-    public static InferenceWeights? Create(Parameter parameter, WeightPrecision precision) => precision switch
+    public static InferenceWeights? Create(Parameter parameter, WeightPrecision precision, bool forInputRows) => precision switch
     {
         WeightPrecision.Float32 => null,
-        WeightPrecision.BFloat16 or WeightPrecision.Int8 => new InferenceWeights(parameter.Value, parameter.Rows, parameter.Cols, precision),
+        WeightPrecision.BFloat16 or WeightPrecision.Int8 => new InferenceWeights(parameter.Value, parameter.Rows, parameter.Cols, precision, forInputRows),
         _ => throw new ArgumentOutOfRangeException(nameof(precision), precision, "Not a weight precision."),
     };
 
-    /// <summary>The values the copy multiplies by, as floats: what a float model would need to compute the same products.</summary>
+    /// <summary>The values the copy multiplies by, as floats in W's own layout: what a float model needs to compute the same products.</summary>
     public void Widen(Span<float> w)
     {
-        for (int row = 0; row < w.Length / _cols; row++)
-            WidenRow(row, w.Slice(row * _cols, _cols));
-    }
-
-    /// <summary>Row <paramref name="row"/> of W as floats.</summary>
-    public void WidenRow(int row, Span<float> w)
-    {
-        for (int c = 0; c < _cols; c++)
+        for (int r = 0; r < _rows; r++)
         {
-            int i = (row * _cols) + c;
-            w[c] = _bf16 is not null ? LowPrecision.FromBFloat16(_bf16[i]) : _scales[row] * _int8![i];
+            for (int c = 0; c < _cols; c++)
+                w[(r * _cols) + c] = _transposed ? Stored(c, r, _rows) : Stored(r, c, _cols);
         }
     }
 
-    /// <summary>y += x·W for one row x [rows] → y [cols].</summary>
-    public void AddRows(ReadOnlySpan<float> x, Span<float> y)
+    /// <summary>Row <paramref name="row"/> of W as floats (a copy made for row look-ups).</summary>
+    public void WidenRow(int row, Span<float> w)
     {
-        if (_bf16 is not null)
-            LowPrecision.AddRows(x, _bf16, y, Gemm.Threads);
-        else
-            LowPrecision.AddRows(x, _int8, _scales, y, Gemm.Threads);
+        for (int c = 0; c < _cols; c++)
+            w[c] = Stored(row, c, _cols);
     }
 
-    /// <summary>y += x·Wᵀ for one row x [cols] → y [rows].</summary>
-    public void AddDots(ReadOnlySpan<float> x, Span<float> y)
+    /// <summary>Element (r, c) of the stored matrix, whose rows are <paramref name="width"/> long.</summary>
+    private float Stored(int r, int c, int width)
+    {
+        int i = (r * width) + c;
+        return _bf16 is not null ? LowPrecision.FromBFloat16(_bf16[i]) : _scales[r] * _int8![i];
+    }
+
+    /// <summary>y += x·W (a copy for input rows: x [rows] → y [cols]) or y += x·Wᵀ (x [cols] → y [rows]).</summary>
+    public void MultiplyAdd(ReadOnlySpan<float> x, Span<float> y)
     {
         if (_bf16 is not null)
             LowPrecision.AddDots(x, _bf16, y, Gemm.Threads);

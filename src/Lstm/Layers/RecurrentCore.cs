@@ -215,7 +215,7 @@ internal sealed class RecurrentCore
             {
                 var a = _a.AsSpan(row * G, G);
                 _b.Value.CopyTo(a);
-                _inferenceWx.AddRows(xs.Span.Slice(row * D, D), a);
+                _inferenceWx.MultiplyAdd(xs.Span.Slice(row * D, D), a);
             }
         }
         else
@@ -243,7 +243,7 @@ internal sealed class RecurrentCore
     /// </summary>
     public void SetInferencePrecision(WeightPrecision precision)
     {
-        (_inferenceWx, _inferenceWh, _precision) = (InferenceWeights.Create(_wx, precision), InferenceWeights.Create(_wh, precision), precision);
+        (_inferenceWx, _inferenceWh, _precision) = (InferenceWeights.Create(_wx, precision, forInputRows: true), InferenceWeights.Create(_wh, precision, forInputRows: true), precision);
     }
 
     /// <summary>Whether the recurrent products of this pass (of at most MaxRows rows in all) run on the reduced-precision copy.</summary>
@@ -253,7 +253,7 @@ internal sealed class RecurrentCore
     private void AddInferenceRecurrent(ReadOnlySpan<float> hPrev, int hStride, int rows, Span<float> a)
     {
         for (int n = 0; n < rows; n++)
-            _inferenceWh!.AddRows(hPrev.Slice(n * hStride, H), a.Slice(n * T * G, G));
+            _inferenceWh!.MultiplyAdd(hPrev.Slice(n * hStride, H), a.Slice(n * T * G, G));
     }
 
     /// <summary>A[:, t] += h_prev·Wh, h_prev being the carried state at t = 0 and hs[:, t−1] after (running rows only).</summary>

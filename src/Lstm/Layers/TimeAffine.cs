@@ -68,7 +68,7 @@ public sealed class TimeAffine : ILayer
     /// Keeps W also in <paramref name="precision"/> for forward passes of at most 4 rows (generation): a snapshot of W now,
     /// which training refuses; <see cref="WeightPrecision.Float32"/> drops it.
     /// </summary>
-    public void SetInferencePrecision(WeightPrecision precision) => SetInferenceWeights(InferenceWeights.Create(W, precision), precision);
+    public void SetInferencePrecision(WeightPrecision precision) => SetInferenceWeights(InferenceWeights.Create(W, precision, forInputRows: !_tied), precision);
 
     /// <summary>As <see cref="SetInferencePrecision"/>, with a copy of W made elsewhere (shared with a tied embedding).</summary>
     internal void SetInferenceWeights(InferenceWeights? weights, WeightPrecision precision) => (_inference, _precision) = (weights, precision);
@@ -94,10 +94,7 @@ public sealed class TimeAffine : ILayer
                 {
                     var y = output.AsSpan(r * V, V);
                     B.Value.CopyTo(y);
-                    if (_tied)
-                        _inference.AddDots(xs.Span.Slice(r * H, H), y);
-                    else
-                        _inference.AddRows(xs.Span.Slice(r * H, H), y);
+                    _inference.MultiplyAdd(xs.Span.Slice(r * H, H), y);
                 }
                 return output;
             }

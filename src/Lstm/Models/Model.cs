@@ -180,15 +180,15 @@ public class SequentialModel : Model
         using var use = Use();
         // One copy per matrix: a tied embedding and affine map share theirs.
         var copies = new Dictionary<Parameter, InferenceWeights?>();
-        InferenceWeights? CopyOf(Parameter w) => copies.TryGetValue(w, out var copy) ? copy : copies[w] = InferenceWeights.Create(w, precision);
+        InferenceWeights? CopyOf(Parameter w, bool forInputRows) => copies.TryGetValue(w, out var copy) ? copy : copies[w] = InferenceWeights.Create(w, precision, forInputRows);
         foreach (var layer in Layers.Layers)
         {
             if (layer is RecurrentLayer recurrent)
                 recurrent.SetInferencePrecision(precision);
             else if (layer is TimeAffine affine)
-                affine.SetInferenceWeights(CopyOf(affine.W), precision);
+                affine.SetInferenceWeights(CopyOf(affine.W, forInputRows: !affine.Tied), precision);
             else if (layer is TimeEmbedding embedding)
-                embedding.SetInferenceWeights(CopyOf(embedding.W));
+                embedding.SetInferenceWeights(CopyOf(embedding.W, forInputRows: false));
         }
     }
 
@@ -211,7 +211,7 @@ public class SequentialModel : Model
                 _ => [],
             };
             foreach (var weight in weights.Where(rounded.Add))
-                InferenceWeights.Create(weight, precision)?.Widen(weight.Value);
+                InferenceWeights.Create(weight, precision, forInputRows: !(layer is TimeEmbedding || layer is TimeAffine { Tied: true }))?.Widen(weight.Value);
         }
     }
 
