@@ -8,11 +8,16 @@ namespace Lstm.Kernels;
 /// </summary>
 internal static unsafe class GemmDriver<TKernel> where TKernel : struct, IMicroKernel
 {
-    // A packed KC×NC block of B (690 KB) stays in the 1 MB L2 while one MR×KC micro-panel of A (18 KB) stays in L1
-    // and sweeps across it; the MC×KC block of A streams from L3. A deeper KC means fewer passes over C when k is
-    // long. B read in place (few rows) streams with prefetch and does better with a shallower KC. k is spread evenly
-    // over the blocks, so no block is left short.
-    private const int PackedKC = 512, PackedNC = 336, InPlaceKC = 384, InPlaceNC = 480, MC = 2048;
+    // A packed KC×NC block of B (two thirds of L2: 690 KB of a 1 MB L2) stays in L2 while one MR×KC micro-panel of A
+    // (18 KB) stays in L1 and sweeps across it; the MC×KC block of A streams from L3. A deeper KC means fewer passes over
+    // C when k is long. B read in place (few rows) streams with prefetch and does better with a shallower KC. k is
+    // spread evenly over the blocks, so no block is left short. NC follows the machine's L2; KC is fixed, because it
+    // decides how each element's sum over k is split, and so the bits of the result.
+    private const int PackedKC = 512, InPlaceKC = 384, MC = 2048;
+    private static readonly int PackedNC = Columns(0.66, PackedKC), InPlaceNC = Columns(0.71, InPlaceKC);
+
+    /// <summary>Whole register tiles of columns whose KC-deep block of B fills <paramref name="fraction"/> of L2 (336 and 480 for 1 MB).</summary>
+    private static int Columns(double fraction, int kc) => Math.Max(1, (int)(fraction * CacheSizes.L2Bytes / (4.0 * kc)) / TKernel.NR) * TKernel.NR;
 
 
     // Below this many rows B is read in place: packing it would cost as much as the product itself. Unless its rows
