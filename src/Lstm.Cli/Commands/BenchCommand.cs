@@ -85,6 +85,8 @@ internal static class BenchCommand
         };
         command.SetAction(r =>
         {
+            if (!Gemm.IsAccelerated(r.GetValue(path)))
+                throw new UsageException($"--path {r.GetValue(path)} is not accelerated on this machine (it would run emulated); use Auto or {Gemm.BestPath}.");
             var result = RunGemm(r.GetValue(m), r.GetValue(n), r.GetValue(k), r.GetValue(transA), r.GetValue(transB),
                 new GemmOptions(r.GetValue(threads), r.GetValue(path)), r.GetValue(seconds));
             Console.WriteLine(result);
