@@ -81,35 +81,56 @@ public sealed class LoaderFuzzTests(ITestOutputHelper output) : IDisposable
         {
             var (bytes, mutation) = Mutate(valid, random);
             string path = Write(bytes, $"case{i % 8}");
-            long before = GC.GetAllocatedBytesForCurrentThread();
-            var clock = Stopwatch.StartNew();
-            try
+            string? failure = null;
+            var (outcome, ms, allocated) = Measure(load, path);
+            if (ms > 1000 || allocated > (2L * bytes.Length) + (64 << 10))
             {
-                load(path);
-                loaded++;
+                // Once more before judging: the first time a path runs it may pay one-time costs (a type's first exception
+                // loads its message resources) or meet a GC pause or a busy core. A second run shows the load itself.
+                (outcome, ms, allocated) = Measure(load, path);
             }
-            catch (InvalidDataException)
+            switch (outcome)
             {
-                refused++;
+                case null:
+                    loaded++;
+                    break;
+                case InvalidDataException:
+                    refused++;
+                    break;
+                default:
+                    failure = $"{outcome.GetType().Name}: {outcome.Message}";
+                    break;
             }
-            catch (Exception e)
-            {
-                failures.Add($"case {i} ({mutation}): {e.GetType().Name}: {e.Message}");
-                continue;
-            }
-            double ms = clock.Elapsed.TotalMilliseconds;
-            long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
             worstMs = Math.Max(worstMs, ms);
             worstBytes = Math.Max(worstBytes, allocated);
-            if (ms > 1000)
-                failures.Add($"case {i} ({mutation}): took {ms:F0} ms");
-            if (allocated > (2L * bytes.Length) + (64 << 10))
-                failures.Add($"case {i} ({mutation}): allocated {allocated:N0} bytes for a {bytes.Length:N0}-byte file");
+            if (failure is null && ms > 1000)
+                failure = $"took {ms:F0} ms";
+            if (failure is null && allocated > (2L * bytes.Length) + (64 << 10))
+                failure = $"allocated {allocated:N0} bytes for a {bytes.Length:N0}-byte file";
+            if (failure is not null)
+                failures.Add($"case {i} ({mutation}): {failure}");
         }
         output.WriteLine($"{loader}: {cases} mutations of a {valid.Length:N0}-byte file: {loaded} loaded, {refused} InvalidDataException, " +
             $"{failures.Count} other; slowest {worstMs:F1} ms, most allocated {worstBytes:N0} bytes");
         Assert.True(failures.Count == 0, string.Join("\n", failures));
         Assert.True(refused > cases / 2, $"only {refused} of {cases} mutations were refused: the mutations do not reach the checks");
+    }
+
+    /// <summary>One load: the exception it threw (null when it loaded), its milliseconds and the bytes it allocated.</summary>
+    private static (Exception? Outcome, double Ms, long Allocated) Measure(Action<string> load, string path)
+    {
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        var clock = Stopwatch.StartNew();
+        Exception? outcome = null;
+        try
+        {
+            load(path);
+        }
+        catch (Exception e)
+        {
+            outcome = e;
+        }
+        return (outcome, clock.Elapsed.TotalMilliseconds, GC.GetAllocatedBytesForCurrentThread() - before);
     }
 
     private string Write(byte[] bytes, string name)
