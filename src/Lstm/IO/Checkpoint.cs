@@ -82,7 +82,7 @@ public static class Checkpoint
         using var file = SafeTensorsFile.Open(path);
         var model = Build(file);
         var vocabulary = ReadVocabulary(file, model);
-        ReadParameters(file, model);
+        ReadParameters(file, model, built: true);
         return (model, vocabulary);
     }
 
@@ -99,7 +99,7 @@ public static class Checkpoint
     {
         using var file = SafeTensorsFile.Open(path);
         var vocabulary = ReadVocabulary(file, model);
-        ReadParameters(file, model);
+        ReadParameters(file, model, built: false);
         return vocabulary;
     }
 
@@ -126,6 +126,7 @@ public static class Checkpoint
             throw new InvalidDataException($"{name}: saved with the {optimizerName} optimizer; resuming needs the same, not {optimizer.GetType().Name}.");
         var json = ReadPosition(name, training);
 
+        bool built = model is null;
         model ??= Build(file);
         var vocabulary = ReadVocabulary(file, model);
         var layers = model.RecurrentLayers;
@@ -175,7 +176,7 @@ public static class Checkpoint
         if (stateTensors.Count > 0)
             throw new InvalidDataException($"{name}: tensor '{stateTensors.Keys.First()}' is not the state of a layer of the model.");
 
-        ReadParameters(file, model);
+        ReadParameters(file, model, built);
         foreach (var (buffer, tensor) in optimizerTensors)
             ReadFinite(file, tensor, optimizer.RestoreBuffer(buffer, (int)tensor.Count));
         foreach (var (tensor, values) in stateShapes)
@@ -300,9 +301,9 @@ public static class Checkpoint
 
     /// <summary>
     /// Every parameter from the tensor of its name (the optimizer's and the states' tensors aside); none missing, none
-    /// extra, every shape checked before any value is read.
+    /// extra, every shape checked before any value is read. <paramref name="built"/>: the model was built for this file.
     /// </summary>
-    private static void ReadParameters(SafeTensorsFile file, Model model)
+    private static void ReadParameters(SafeTensorsFile file, Model model, bool built)
     {
         string name = file.FileName;
         var byName = file.Tensors.Where(IsParameter).ToDictionary(t => t.Name, StringComparer.Ordinal);
@@ -319,9 +320,9 @@ public static class Checkpoint
         if (byName.Count > 0)
             throw new InvalidDataException($"{name}: tensor '{byName.Keys.First()}' is not part of the model.");
 
-        // Read into a scratch buffer first when loading into a model that has values: a bad value leaves it unchanged.
+        // A model built here is read into directly; the caller's model through a scratch buffer, so a bad value leaves it unchanged.
         var values = model.Parameters.Values;
-        var read = model.Parameters.Values.AsSpan().ContainsAnyExcept(0f) ? new float[values.Length] : values;
+        var read = built ? values : new float[values.Length];
         foreach (var (parameter, tensor) in pairs)
             ReadFinite(file, tensor, read.AsSpan(parameter.Offset, parameter.Length));
         if (read != values)

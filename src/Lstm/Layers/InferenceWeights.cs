@@ -11,7 +11,7 @@ public enum WeightPrecision
     /// <summary>A copy rounded to bfloat16 (8 bits of mantissa): half the bytes per token.</summary>
     BFloat16,
 
-    /// <summary>A copy in int8 with one float scale per row (max |w| / 127): a quarter of the bytes per token.</summary>
+    /// <summary>A copy in int8 with one float scale per output (max |w| / 127 over the weights it sums): a quarter of the bytes per token.</summary>
     Int8,
 }
 

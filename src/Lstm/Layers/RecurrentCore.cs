@@ -150,7 +150,7 @@ internal sealed class RecurrentCore
     public void BeginForward(ReadOnlyMemory<float> xs, SequenceShape shape, bool training)
     {
         shape.Validate(Math.Max(this.D, this.G));
-        if (training && _inferenceWx is not null)
+        if (training && (_inferenceWx is not null || _inferenceWh is not null))
             throw new InvalidOperationException($"{_layer}: its weights are in {_precision} for inference; set WeightPrecision.Float32 before training.");
         int N = shape.BatchSize, T = shape.TimeSteps, D = this.D, H = this.H, G = this.G;
         if (xs.Length != N * T * D)
@@ -238,12 +238,18 @@ internal sealed class RecurrentCore
     private ReadOnlySpan<float> WhForSteps => _whLd == G ? _wh.Value : _whPadded;
 
     /// <summary>
-    /// Keeps Wx and Wh also in <paramref name="precision"/> (a snapshot of their values now) for forward passes of at
-    /// most <see cref="InferenceWeights.MaxRows"/> rows; <see cref="WeightPrecision.Float32"/> drops the copies.
+    /// Uses <paramref name="copy"/>, a reduced-precision snapshot of Wx or Wh, for forward passes of at most
+    /// <see cref="InferenceWeights.MaxRows"/> rows; null (<see cref="WeightPrecision.Float32"/>) drops it.
     /// </summary>
-    public void SetInferencePrecision(WeightPrecision precision)
+    public void SetInferenceWeights(Parameter weight, InferenceWeights? copy, WeightPrecision precision)
     {
-        (_inferenceWx, _inferenceWh, _precision) = (InferenceWeights.Create(_wx, precision, forInputRows: true), InferenceWeights.Create(_wh, precision, forInputRows: true), precision);
+        if (weight == _wx)
+            _inferenceWx = copy;
+        else if (weight == _wh)
+            _inferenceWh = copy;
+        else
+            throw new ArgumentException($"{_layer}: '{weight.Name}' is neither Wx nor Wh.", nameof(weight));
+        _precision = precision;
     }
 
     /// <summary>Whether the recurrent products of this pass (of at most MaxRows rows in all) run on the reduced-precision copy.</summary>

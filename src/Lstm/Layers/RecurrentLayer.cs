@@ -16,7 +16,14 @@ public abstract class RecurrentLayer : IRecurrentLayer
     /// Keeps Wx and Wh also in <paramref name="precision"/> for forward passes of at most 4 rows (generation): a snapshot
     /// of the weights now, which training refuses; <see cref="WeightPrecision.Float32"/> drops it.
     /// </summary>
-    public void SetInferencePrecision(WeightPrecision precision) => Core.SetInferencePrecision(precision);
+    public void SetInferencePrecision(WeightPrecision precision)
+    {
+        SetInferenceWeights(Wx, InferenceWeights.Create(Wx, precision, forInputRows: true), precision);
+        SetInferenceWeights(Wh, InferenceWeights.Create(Wh, precision, forInputRows: true), precision);
+    }
+
+    /// <summary>Uses <paramref name="copy"/> (made for x·W products) for <paramref name="weight"/>, Wx or Wh, in small forward passes.</summary>
+    internal void SetInferenceWeights(Parameter weight, InferenceWeights? copy, WeightPrecision precision) => Core.SetInferenceWeights(weight, copy, precision);
 
     /// <summary>Wx [D,G]: the input weights, gates side by side.</summary>
     public Parameter Wx => Core.Wx;

@@ -178,17 +178,14 @@ public class SequentialModel : Model
     public void SetInferencePrecision(WeightPrecision precision)
     {
         using var use = Use();
-        // One copy per matrix: a tied embedding and affine map share theirs.
-        var copies = new Dictionary<Parameter, InferenceWeights?>();
-        InferenceWeights? CopyOf(Parameter w, bool forInputRows) => copies.TryGetValue(w, out var copy) ? copy : copies[w] = InferenceWeights.Create(w, precision, forInputRows);
-        foreach (var layer in Layers.Layers)
+        foreach (var (layer, weight, copy) in InferenceCopies(precision))
         {
-            if (layer is RecurrentLayer recurrent)
-                recurrent.SetInferencePrecision(precision);
-            else if (layer is TimeAffine affine)
-                affine.SetInferenceWeights(CopyOf(affine.W, forInputRows: !affine.Tied), precision);
-            else if (layer is TimeEmbedding embedding)
-                embedding.SetInferenceWeights(CopyOf(embedding.W, forInputRows: false));
+            switch (layer)
+            {
+                case RecurrentLayer recurrent: recurrent.SetInferenceWeights(weight, copy, precision); break;
+                case TimeAffine affine: affine.SetInferenceWeights(copy, precision); break;
+                case TimeEmbedding embedding: embedding.SetInferenceWeights(copy); break;
+            }
         }
     }
 
@@ -201,17 +198,36 @@ public class SequentialModel : Model
     {
         using var use = Use();
         var rounded = new HashSet<Parameter>();
+        foreach (var (_, weight, copy) in InferenceCopies(precision))
+        {
+            if (rounded.Add(weight))
+                copy?.Widen(weight.Value);
+        }
+    }
+
+    /// <summary>
+    /// For each weight matrix of the embedding, recurrent and affine layers, its reduced-precision copy (null for
+    /// <see cref="WeightPrecision.Float32"/>), made when first met: a tied embedding and affine map share one.
+    /// </summary>
+    private IEnumerable<(ILayer Layer, Parameter Weight, InferenceWeights? Copy)> InferenceCopies(WeightPrecision precision)
+    {
+        var copies = new Dictionary<Parameter, InferenceWeights?>();
         foreach (var layer in Layers.Layers)
         {
-            IEnumerable<Parameter> weights = layer switch
+            // x·W products keep W transposed; x·Eᵀ (tied) and row look-ups keep E as it is.
+            (Parameter Weight, bool ForInputRows)[] weights = layer switch
             {
-                RecurrentLayer recurrent => [recurrent.Wx, recurrent.Wh],
-                TimeAffine affine => [affine.W],
-                TimeEmbedding embedding => [embedding.W],
+                RecurrentLayer recurrent => [(recurrent.Wx, true), (recurrent.Wh, true)],
+                TimeAffine affine => [(affine.W, !affine.Tied)],
+                TimeEmbedding embedding => [(embedding.W, false)],
                 _ => [],
             };
-            foreach (var weight in weights.Where(rounded.Add))
-                InferenceWeights.Create(weight, precision, forInputRows: !(layer is TimeEmbedding || layer is TimeAffine { Tied: true }))?.Widen(weight.Value);
+            foreach (var (weight, forInputRows) in weights)
+            {
+                if (!copies.TryGetValue(weight, out var copy))
+                    copies[weight] = copy = InferenceWeights.Create(weight, precision, forInputRows);
+                yield return (layer, weight, copy);
+            }
         }
     }
 
